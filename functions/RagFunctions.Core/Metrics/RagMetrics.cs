@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using Prometheus;
+
+namespace RagFunctions.Core.Metrics;
+
+/// <summary>
+/// Every rag_ metric, defined once, in one registry that the pusher serializes.
+/// Label children for configured values are created up front: every series is exposed at 0
+/// before its first increment, and the hot path never allocates a label array.
+/// </summary>
+public sealed class RagMetrics
+{
+    /// <summary>Seed buckets 0.1…20 plus finer ones for sub-100 ms stages.</summary>
+    public static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2, 5, 10, 20];
+    public static readonly double[] QueryCostBuckets = [1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1];
+    public static readonly double[] RetrievedDocumentBuckets = [0, 1, 2, 3, 4, 5, 8, 13, 20];
+
+    private readonly Counter _cost;
+    private readonly Counter _tokens;
+    private readonly Counter _requests;
+    private readonly Counter _llmErrors;
+    private readonly Histogram _queryCost;
+    private readonly Counter _unpricedTokens;
+    private readonly Counter _functionInvocations;
+    private readonly Histogram _functionDuration;
+    private readonly Counter.Child[] _requestChildren;
+    private readonly ConcurrentDictionary<string, ModelMeters> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Function, string Trigger), FunctionMeters> _functions = new();
+
+    public RagMetrics(string environment, IEnumerable<string> modelIds, CollectorRegistry? registry = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(environment);
+        Environment = environment;
+        Registry = registry ?? Prometheus.Metrics.NewCustomRegistry();
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+
+        _cost = factory.CreateCounter("rag_cost_dollars_total", "Total estimated cost of the RAG pipeline in USD.",
+            new CounterConfiguration { LabelNames = ["model", "environment"] });
+        _tokens = factory.CreateCounter("rag_token_usage_total", "Total token usage by model and token type.",
+            new CounterConfiguration { LabelNames = ["model", "type", "environment"] });
+        var duration = factory.CreateHistogram("rag_request_duration_seconds", "Time spent per RAG stage.",
+            new HistogramConfiguration { LabelNames = ["stage", "environment"], Buckets = DurationBuckets });
+        _requests = factory.CreateCounter("rag_requests_total", "RAG queries by trigger and outcome.",
+            new CounterConfiguration { LabelNames = ["trigger", "outcome", "environment"] });
+        _llmErrors = factory.CreateCounter("rag_llm_errors_total", "Failed model calls by model and error type.",
+            new CounterConfiguration { LabelNames = ["model", "error_type", "environment"] });
+        _queryCost = factory.CreateHistogram("rag_query_cost_dollars", "Cost of one query in USD.",
+            new HistogramConfiguration { LabelNames = ["model", "environment"], Buckets = QueryCostBuckets });
+        var retrieved = factory.CreateHistogram("rag_retrieved_documents", "Passages retrieved per query.",
+            new HistogramConfiguration { LabelNames = ["environment"], Buckets = RetrievedDocumentBuckets });
+        var noContext = factory.CreateCounter("rag_no_context_total", "Queries whose retrieval found nothing.",
+            new CounterConfiguration { LabelNames = ["environment"] });
+        _unpricedTokens = factory.CreateCounter("rag_unpriced_tokens_total", "Tokens used by a model that has no price.",
+            new CounterConfiguration { LabelNames = ["model", "environment"] });
+        _functionInvocations = factory.CreateCounter("rag_function_invocations_total", "Function invocations by function, trigger and outcome.",
+            new CounterConfiguration { LabelNames = ["function", "trigger", "outcome", "environment"] });
+        _functionDuration = factory.CreateHistogram("rag_function_duration_seconds", "Function invocation duration.",
+            new HistogramConfiguration { LabelNames = ["function", "trigger", "environment"], Buckets = DurationBuckets });
+        var poison = factory.CreateCounter("rag_poison_messages_total", "Queue messages that reached the poison queue.",
+            new CounterConfiguration { LabelNames = ["environment"] });
+        var pushFailures = factory.CreateCounter("rag_metrics_push_failures_total", "Failed pushes of this process' metrics to the Pushgateway.",
+            new CounterConfiguration { LabelNames = ["environment"] });
+
+        RetrievalStage = duration.WithLabels("retrieval", environment);
+        GenerationStage = duration.WithLabels("generation", environment);
+        TotalStage = duration.WithLabels("total", environment);
+        TotalErrorStage = duration.WithLabels("total_error", environment);
+        RetrievedDocuments = retrieved.WithLabels(environment);
+        NoContext = noContext.WithLabels(environment);
+        PoisonMessages = poison.WithLabels(environment);
+        PushFailures = pushFailures.WithLabels(environment);
+
+        var triggers = Enum.GetValues<QueryTrigger>();
+        var outcomes = Enum.GetValues<QueryOutcome>();
+        _requestChildren = new Counter.Child[triggers.Length * outcomes.Length];
+        foreach (var trigger in triggers)
+        {
+            foreach (var outcome in outcomes)
+            {
+                _requestChildren[RequestIndex(trigger, outcome)] =
+                    _requests.WithLabels(trigger.LabelValue(), outcome.LabelValue(), environment);
+            }
+        }
+
+        foreach (var model in modelIds)
+        {
+            ForModel(model);
+        }
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public string Environment { get; }
+
+    public Histogram.Child RetrievalStage { get; }
+
+    public Histogram.Child GenerationStage { get; }
+
+    public Histogram.Child TotalStage { get; }
+
+    public Histogram.Child TotalErrorStage { get; }
+
+    public Histogram.Child RetrievedDocuments { get; }
+
+    public Counter.Child NoContext { get; }
+
+    public Counter.Child PoisonMessages { get; }
+
+    public Counter.Child PushFailures { get; }
+
+    /// <summary>Meters of one model id. Model ids come from configuration only, never from a request.</summary>
+    public ModelMeters ForModel(string modelId) =>
+        _models.GetOrAdd(modelId, static (id, self) => new ModelMeters(self, id), this);
+
+    /// <summary>Meters of one function. Function names come from the app's own [Function] attributes.</summary>
+    public FunctionMeters ForFunction(string function, string trigger) =>
+        _functions.GetOrAdd((function, trigger), static (key, self) => new FunctionMeters(
+            self._functionInvocations.WithLabels(key.Function, key.Trigger, "success", self.Environment),
+            self._functionInvocations.WithLabels(key.Function, key.Trigger, "failure", self.Environment),
+            self._functionDuration.WithLabels(key.Function, key.Trigger, self.Environment)), this);
+
+    public void CountRequest(QueryTrigger trigger, QueryOutcome outcome) => _requestChildren[RequestIndex(trigger, outcome)].Inc();
+
+    private static readonly int OutcomeCount = Enum.GetValues<QueryOutcome>().Length;
+
+    private static int RequestIndex(QueryTrigger trigger, QueryOutcome outcome) => ((int)trigger * OutcomeCount) + (int)outcome;
+
+    public sealed class ModelMeters
+    {
+        private readonly Counter.Child[] _errors;
+
+        internal ModelMeters(RagMetrics owner, string modelId)
+        {
+            ModelId = modelId;
+            var env = owner.Environment;
+            Cost = owner._cost.WithLabels(modelId, env);
+            InputTokens = owner._tokens.WithLabels(modelId, "input", env);
+            OutputTokens = owner._tokens.WithLabels(modelId, "output", env);
+            CacheReadTokens = owner._tokens.WithLabels(modelId, "cache_read", env);
+            CacheWriteTokens = owner._tokens.WithLabels(modelId, "cache_write", env);
+            QueryCost = owner._queryCost.WithLabels(modelId, env);
+            UnpricedTokens = owner._unpricedTokens.WithLabels(modelId, env);
+            var kinds = Enum.GetValues<LlmErrorKind>();
+            _errors = new Counter.Child[kinds.Length];
+            foreach (var kind in kinds)
+            {
+                _errors[(int)kind] = owner._llmErrors.WithLabels(modelId, kind.LabelValue(), env);
+            }
+        }
+
+        public string ModelId { get; }
+
+        public Counter.Child Cost { get; }
+
+        public Counter.Child InputTokens { get; }
+
+        public Counter.Child OutputTokens { get; }
+
+        public Counter.Child CacheReadTokens { get; }
+
+        public Counter.Child CacheWriteTokens { get; }
+
+        public Histogram.Child QueryCost { get; }
+
+        public Counter.Child UnpricedTokens { get; }
+
+        public void CountError(LlmErrorKind kind) => _errors[(int)kind].Inc();
+    }
+
+    public sealed record FunctionMeters(Counter.Child Succeeded, Counter.Child Failed, Histogram.Child Duration);
+}

@@ -1,0 +1,64 @@
+namespace RagFunctions.IntegrationTests.Infrastructure;
+
+/// <summary>Real Azurite (queues + tables) on free loopback ports with a temp location; killed by PID.</summary>
+public sealed class AzuriteFixture : IAsyncLifetime
+{
+    private BackgroundServer? _queue;
+    private BackgroundServer? _table;
+    private string? _location;
+
+    public int QueuePort { get; private set; }
+
+    public int TablePort { get; private set; }
+
+    /// <summary>The well-known Azurite development account key, documented publicly; not a secret.</summary>
+    public string ConnectionString =>
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+        $"QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+
+    public async Task InitializeAsync()
+    {
+        _location = Directory.CreateTempSubdirectory("azurite-").FullName;
+        await StartAsync();
+    }
+
+    /// <summary>Kills Azurite and starts it again on the same ports and data (fault tests).</summary>
+    public async Task RestartAsync()
+    {
+        _queue?.Dispose();
+        _table?.Dispose();
+        await StartAsync(QueuePort, TablePort);
+    }
+
+    public Task DisposeAsync()
+    {
+        _queue?.Dispose();
+        _table?.Dispose();
+        if (_location is not null)
+        {
+            try
+            {
+                Directory.Delete(_location, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a temp folder left behind is harmless.
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task StartAsync(int queuePort = 0, int tablePort = 0)
+    {
+        var azurite = Prerequisites.Azurite;
+        QueuePort = queuePort == 0 ? FreePort.Next() : queuePort;
+        TablePort = tablePort == 0 ? FreePort.Next() : tablePort;
+        string[] common = ["--location", _location!, "--skipApiVersionCheck", "--silent", "--disableProductStyleUrl"];
+        _queue = await BackgroundServer.StartAsync("azurite-queue", Path.Combine(Path.GetDirectoryName(azurite)!, "azurite-queue"),
+            [.. common, "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture)], QueuePort);
+        _table = await BackgroundServer.StartAsync("azurite-table", Path.Combine(Path.GetDirectoryName(azurite)!, "azurite-table"),
+            [.. common, "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture)], TablePort);
+    }
+}
