@@ -1,0 +1,14 @@
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
+using RagFunctions.Core.Batches;
+using RagFunctions.Core.Options;
+
+namespace RagFunctions.App.Functions;
+
+/// <summary>Answers one queued batch question; throwing leaves the message to the host's retry and poison handling.</summary>
+public sealed class ProcessQueryMessage(BatchService batches)
+{
+    [Function(nameof(ProcessQueryMessage))]
+    public Task Run([QueueTrigger(StorageOptions.QueryQueue)] QueueMessage message, CancellationToken cancellationToken) =>
+        batches.ProcessAsync(message.MessageText, message.DequeueCount, cancellationToken);
+}

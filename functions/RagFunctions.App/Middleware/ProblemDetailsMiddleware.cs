@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
+using Microsoft.Extensions.Logging;
+using RagFunctions.Core.Batches;
+using RagFunctions.Core.Generation;
+using RagFunctions.Core.Metrics;
+using RagFunctions.Core.Pipeline;
+
+namespace RagFunctions.App.Middleware;
+
+/// <summary>
+/// Maps exceptions of HTTP functions to RFC 9457 problem+json. Input errors are 4xx with a useful detail, an
+/// unavailable model is 503 with Retry-After, and anything unexpected is a 500 that carries a trace id, never a stack trace.
+/// Rejected input is counted here, at the edge, as rag_requests_total{trigger="http",outcome="invalid"}.
+/// </summary>
+public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
+{
+    private static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(5);
+
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex)
+        {
+            var httpContext = context.GetHttpContext() ?? throw new InvalidOperationException("HTTP function without an HttpContext.", ex);
+            if (ex is InvalidRequestException)
+            {
+                metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Invalid);
+            }
+            else if (ex is not BatchNotFoundException and not ModelCallFailedException)
+            {
+                Log.Unhandled(logger, context.FunctionDefinition.Name, context.InvocationId, ex);
+            }
+
+            // The response is written; the invocation itself was already metered as a failure by the inner middleware.
+            await WriteAsync(httpContext, ex, context.InvocationId);
+        }
+    }
+
+    /// <summary>Writes the problem for <paramref name="exception"/>; public so the response shape has one definition.</summary>
+    public static Task WriteAsync(HttpContext httpContext, Exception exception, string traceId)
+    {
+        var problem = exception switch
+        {
+            InvalidRequestException e => Problem(e.Status, e.Title, e.Detail),
+            BatchNotFoundException e => Problem(StatusCodes.Status404NotFound, "Batch not found", e.Message),
+            ModelCallFailedException { IsTransient: true } e => Problem(StatusCodes.Status503ServiceUnavailable, "Model unavailable",
+                $"The model is throttled or unavailable ({e.Kind}) after retries. Try again later."),
+            ModelCallFailedException e => Problem(StatusCodes.Status502BadGateway, "Model call failed",
+                $"The model rejected the request ({e.Kind})."),
+            _ => Problem(StatusCodes.Status500InternalServerError, "Internal error", "An unexpected error occurred. Quote the traceId when reporting it."),
+        };
+        problem.Extensions["traceId"] = traceId;
+        if (exception is ModelCallFailedException { IsTransient: true } transient)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling((transient.RetryAfter ?? DefaultRetryAfter).TotalSeconds));
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return TypedResults.Problem(problem).ExecuteAsync(httpContext);
+    }
+
+    private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Function {Function} invocation {InvocationId} failed")]
+        public static partial void Unhandled(ILogger logger, string function, string invocationId, Exception exception);
+    }
+}

@@ -1,0 +1,89 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace RagFunctions.Core.Batches;
+
+/// <summary>One submitted batch: PartitionKey = batch id, RowKey = "batch".</summary>
+public sealed class BatchEntity : ITableEntity
+{
+    public const string Row = "batch";
+
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = Row;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public int Count { get; set; }
+
+    public string? Domain { get; set; }
+
+    public DateTimeOffset SubmittedAt { get; set; }
+}
+
+/// <summary>One answered (or failed) question: PartitionKey = batch id, RowKey = zero-padded index.</summary>
+public sealed class ResultEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = string.Empty;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public int Index { get; set; }
+
+    public string Status { get; set; } = ResultStatus.Succeeded;
+
+    public string? Question { get; set; }
+
+    public string? Answer { get; set; }
+
+    public string? Error { get; set; }
+
+    public string? Model { get; set; }
+
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
+    public long CacheReadTokens { get; set; }
+
+    public long CacheWriteTokens { get; set; }
+
+    /// <summary>Decimal cost as invariant text: Table storage has no decimal type and a double would round.</summary>
+    public string CostUsd { get; set; } = "0";
+
+    public double LatencyMs { get; set; }
+
+    public int DequeueCount { get; set; }
+
+    public DateTimeOffset CompletedAt { get; set; }
+
+    public static string RowKeyOf(int index) => index.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public static class ResultStatus
+{
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
+/// <summary>A poison message that could not even be parsed: kept whole so nothing is lost.</summary>
+public sealed class DeadLetterEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = string.Empty;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string Content { get; set; } = string.Empty;
+
+    public string Reason { get; set; } = string.Empty;
+}
