@@ -305,17 +305,28 @@ public sealed partial class ExtractiveChatClient : IChatClient
         return terms;
     }
 
+    // Just enough stemming to match fires/fired/firing/fire and budgets/budget; deterministic and cheap.
     private static string Stem(string word)
     {
-        foreach (var suffix in (ReadOnlySpan<string>)["ing", "ed", "es", "s"])
+        if (word.Length > 4 && word.EndsWith("ies", StringComparison.Ordinal))
         {
-            if (word.Length - suffix.Length >= 3 && word.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                return word[..^suffix.Length];
-            }
+            return word[..^3] + "y";
         }
 
-        return word;
+        if (word.Length > 3 && word[^1] == 's' && word[^2] != 's')
+        {
+            word = word[..^1];
+        }
+        else if (word.Length > 5 && word.EndsWith("ing", StringComparison.Ordinal))
+        {
+            word = word[..^3];
+        }
+        else if (word.Length > 4 && word.EndsWith("ed", StringComparison.Ordinal))
+        {
+            word = word[..^2];
+        }
+
+        return word.Length > 3 && word[^1] == 'e' ? word[..^1] : word;
     }
 
     private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
