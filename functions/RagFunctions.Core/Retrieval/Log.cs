@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Logging;
+
+namespace RagFunctions.Core.Retrieval;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information,
+        Message = "Corpus indexed: {Documents} documents, {Passages} passages from {CorpusPath}")]
+    public static partial void CorpusIndexed(ILogger logger, int documents, int passages, string corpusPath);
+}
