@@ -39,6 +39,8 @@ public sealed partial class LuceneRetriever : IRetriever, IDisposable
     private readonly DirectoryReader reader;
     private readonly IndexSearcher searcher;
     private readonly Passage[] passagesByDoc;
+    private readonly Dictionary<string, TermQuery> textQueries;
+    private readonly Dictionary<string, TermQuery> titleQueries;
 
     /// <summary>Indexes the given documents.</summary>
     public LuceneRetriever(IReadOnlyList<CorpusDocument> documents)
@@ -76,6 +78,11 @@ public sealed partial class LuceneRetriever : IRetriever, IDisposable
         {
             passagesByDoc[doc] = passages[(int)ordinals.Get(doc)];
         }
+
+        // One ready TermQuery (with its term statistics resolved) per indexed term: a query then does no
+        // terms-dictionary lookups, skips terms the corpus does not contain, and allocates little.
+        textQueries = TermQueries(reader, TextField, 1f);
+        titleQueries = TermQueries(reader, TitleField, TitleBoost);
 
         DocumentCount = documents.Count;
         Passages = passages;
@@ -116,17 +123,37 @@ public sealed partial class LuceneRetriever : IRetriever, IDisposable
             return RetrievalResult.Empty;
         }
 
-        var terms = AnalyzeQuestion(question);
-        if (terms.Count == 0)
+        var matches = new BooleanQuery(disableCoord: true);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        using (var stream = analyzer.GetTokenStream(TextField, question))
         {
-            return RetrievalResult.Empty;
+            var term = stream.AddAttribute<ICharTermAttribute>();
+            stream.Reset();
+            while (seen.Count < MaxQueryTerms && stream.IncrementToken())
+            {
+                var text = term.ToString();
+                if (!seen.Add(text))
+                {
+                    continue;
+                }
+
+                if (textQueries.TryGetValue(text, out var inText))
+                {
+                    matches.Add(inText, Occur.SHOULD);
+                }
+
+                if (titleQueries.TryGetValue(text, out var inTitle))
+                {
+                    matches.Add(inTitle, Occur.SHOULD);
+                }
+            }
+
+            stream.End();
         }
 
-        var matches = new BooleanQuery(disableCoord: true);
-        foreach (var term in terms)
+        if (matches.Clauses.Count == 0)
         {
-            matches.Add(new TermQuery(new Term(TextField, term)), Occur.SHOULD);
-            matches.Add(new TermQuery(new Term(TitleField, term)) { Boost = TitleBoost }, Occur.SHOULD);
+            return RetrievalResult.Empty;
         }
 
         Query query = matches;
@@ -140,7 +167,11 @@ public sealed partial class LuceneRetriever : IRetriever, IDisposable
             };
         }
 
-        var hits = searcher.Search(query, topK).ScoreDocs;
+        // In-order collection keeps BooleanQuery off the out-of-order BooleanScorer, whose per-query bucket
+        // table of 2048 objects dominated allocations; for a corpus this size in-order scoring is as fast.
+        var collector = TopScoreDocCollector.Create(topK, docsScoredInOrder: true);
+        searcher.Search(query, collector);
+        var hits = collector.GetTopDocs().ScoreDocs;
         if (hits.Length == 0)
         {
             return RetrievalResult.Empty;
@@ -163,19 +194,23 @@ public sealed partial class LuceneRetriever : IRetriever, IDisposable
         analyzer.Dispose();
     }
 
-    private HashSet<string> AnalyzeQuestion(string question)
+    private static Dictionary<string, TermQuery> TermQueries(IndexReader reader, string field, float boost)
     {
-        var terms = new HashSet<string>(StringComparer.Ordinal);
-        using var stream = analyzer.GetTokenStream(TextField, question);
-        var term = stream.AddAttribute<ICharTermAttribute>();
-        stream.Reset();
-        while (terms.Count < MaxQueryTerms && stream.IncrementToken())
+        var queries = new Dictionary<string, TermQuery>(StringComparer.Ordinal);
+        var terms = MultiFields.GetTerms(reader, field);
+        if (terms is null)
         {
-            terms.Add(term.ToString());
+            return queries;
         }
 
-        stream.End();
-        return terms;
+        var enumerator = terms.GetEnumerator();
+        while (enumerator.MoveNext())
+        {
+            var term = new Term(field, BytesRef.DeepCopyOf(enumerator.Term));
+            queries.Add(term.Text, new TermQuery(term, TermContext.Build(reader.Context, term)) { Boost = boost });
+        }
+
+        return queries;
     }
 
     /// <summary>
