@@ -110,13 +110,16 @@ public sealed class BedrockConverseChatClientTests
                 ["x-amzn-ErrorType"] = "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/",
             })
             : new CannedResponse(200, BedrockStandIn.ConverseJson("Second time lucky.")));
-        await using var services = BedrockTestHost.Build(standIn);
+        var rotating = new RotatingCredentialsSource();
+        await using var services = BedrockTestHost.Build(standIn.BaseUri, credentials: rotating);
 
         var response = await services.GetRequiredService<BedrockConverseChatClient>().GetResponseAsync(Question);
 
         Assert.Equal("Second time lucky.", response.Text);
         Assert.Equal(2, standIn.Received.Count);
         Assert.All(standIn.Received, r => Assert.Null(r.SignatureProblem));
+        // Each attempt was signed anew, with the credentials current at that moment.
+        Assert.Equal(["session-1", "session-2"], standIn.Received.Select(r => r.Headers["x-amz-security-token"]));
     }
 
     [Theory]
@@ -268,6 +271,15 @@ public sealed class BedrockConverseChatClientTests
 
         Assert.Contains("tool", error.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Empty(standIn.Received);
+    }
+
+    /// <summary>Hands out a new session token on every call, like refreshing STS credentials.</summary>
+    private sealed class RotatingCredentialsSource : IBedrockCredentialsSource
+    {
+        private int _calls;
+
+        public ValueTask<AwsSigningCredentials> GetCredentialsAsync(CancellationToken cancellationToken) =>
+            ValueTask.FromResult(BedrockStandIn.Credentials with { SessionToken = $"session-{Interlocked.Increment(ref _calls)}" });
     }
 
     private static int FreeLoopbackPort()
