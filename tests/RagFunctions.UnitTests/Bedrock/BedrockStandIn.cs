@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using RagFunctions.Core.Generation.Bedrock;
+
+namespace RagFunctions.UnitTests.Bedrock;
+
+internal sealed record ReceivedRequest(
+    int Attempt,
+    string Method,
+    string RawTarget,
+    IReadOnlyDictionary<string, string> Headers,
+    byte[] Body,
+    string? SignatureProblem)
+{
+    public bool SignatureValid => SignatureProblem is null;
+
+    public string BodyText => Encoding.UTF8.GetString(Body);
+}
+
+internal sealed record CannedResponse(int Status, string Body, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan Delay = default);
+
+/// <summary>
+/// A real HTTP server on 127.0.0.1 standing in for bedrock-runtime. It checks each request's SigV4 signature by
+/// recomputing it from what arrived on the wire (method, raw target, signed headers, body) with the known test
+/// secret, answers a bad signature with 403 InvalidSignatureException as AWS does, and otherwise returns the
+/// scripted response for that attempt.
+/// </summary>
+internal sealed class BedrockStandIn : IAsyncDisposable
+{
+    public static readonly AwsSigningCredentials Credentials = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+
+    private readonly WebApplication _app;
+    private readonly Func<int, CannedResponse> _respond;
+    private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private int _attempts;
+
+    private BedrockStandIn(WebApplication app, Func<int, CannedResponse> respond)
+    {
+        _app = app;
+        _respond = respond;
+    }
+
+    public Uri BaseUri { get; private set; } = null!;
+
+    public IReadOnlyList<ReceivedRequest> Received => [.. _received];
+
+    public static async Task<BedrockStandIn> StartAsync(Func<int, CannedResponse> respond)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var standIn = new BedrockStandIn(app, respond);
+        app.Run(standIn.HandleAsync);
+        await app.StartAsync();
+        standIn.BaseUri = new Uri(app.Urls.Single());
+        return standIn;
+    }
+
+    public static string ConverseJson(string text = "Restart the pod.", string stopReason = "end_turn") =>
+        $$$"""{"output":{"message":{"role":"assistant","content":[{"text":"{{{text}}}"}]}},"stopReason":"{{{stopReason}}}","usage":{"inputTokens":12,"outputTokens":5,"totalTokens":17},"metrics":{"latencyMs":40}}""";
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var attempt = Interlocked.Increment(ref _attempts);
+        var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var body = buffer.ToArray();
+        var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
+
+        var problem = VerifySignature(context.Request.Method, rawTarget, headers, body);
+        _received.Enqueue(new ReceivedRequest(attempt, context.Request.Method, rawTarget, headers, body, problem));
+
+        var canned = problem is null
+            ? _respond(attempt)
+            : new CannedResponse(403, $$"""{"message":"{{problem}}"}""", new Dictionary<string, string> { ["x-amzn-ErrorType"] = "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/" });
+        if (canned.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(canned.Delay, context.RequestAborted);
+        }
+
+        context.Response.StatusCode = canned.Status;
+        context.Response.ContentType = "application/json";
+        foreach (var (name, value) in canned.Headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        await context.Response.WriteAsync(canned.Body, context.RequestAborted);
+    }
+
+    private static string? VerifySignature(string method, string rawTarget, Dictionary<string, string> headers, byte[] body)
+    {
+        if (!headers.TryGetValue("authorization", out var authorization) || !headers.TryGetValue("x-amz-date", out var amzDate))
+        {
+            return "missing Authorization or X-Amz-Date";
+        }
+
+        var parts = authorization[(authorization.IndexOf(' ', StringComparison.Ordinal) + 1)..]
+            .Split(", ")
+            .Select(p => p.Split('=', 2))
+            .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        var scope = parts["Credential"].Split('/');
+        if (scope is not [var accessKey, _, var region, "bedrock", "aws4_request"] || accessKey != Credentials.AccessKeyId)
+        {
+            return $"unexpected credential scope {parts["Credential"]}";
+        }
+
+        var signedAt = DateTimeOffset.ParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        if ((DateTimeOffset.UtcNow - signedAt).Duration() > TimeSpan.FromMinutes(5))
+        {
+            return $"X-Amz-Date {amzDate} is not current";
+        }
+
+        var signedNames = parts["SignedHeaders"].Split(';');
+        headers.TryGetValue("x-amz-security-token", out var token);
+        if (token is not null && !signedNames.Contains("x-amz-security-token"))
+        {
+            return "X-Amz-Security-Token sent but not signed";
+        }
+
+        var question = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var request = new SigV4Request(
+            method,
+            question < 0 ? rawTarget : rawTarget[..question],
+            SigV4Signer.ParseQuery(question < 0 ? string.Empty : rawTarget[question..]),
+            [.. signedNames
+                .Where(n => n is not "x-amz-date" and not "x-amz-security-token")
+                .Select(n => new KeyValuePair<string, string>(n, headers.GetValueOrDefault(n, string.Empty)))],
+            Convert.ToHexStringLower(SHA256.HashData(body)));
+        var expected = SigV4Signer.Sign(request, Credentials with { SessionToken = token }, region, "bedrock", signedAt);
+        return expected.Authorization == authorization ? null : "The request signature we calculated does not match the signature you provided.";
+    }
+}
