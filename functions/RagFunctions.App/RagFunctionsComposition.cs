@@ -1,6 +1,8 @@
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using RagFunctions.App.Http;
 using RagFunctions.App.Middleware;
 using RagFunctions.Core;
@@ -14,7 +16,7 @@ public static class RagFunctionsComposition
     public static IServiceCollection AddRagFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddRagPipeline(configuration);
-        services.AddMetricsPusher(configuration);
+        services.AddMetricsPusher();
         services.AddSingleton<JsonBodyReader>();
         foreach (var step in RagMiddleware.Steps)
         {
@@ -31,8 +33,8 @@ public static class RagFunctionsComposition
         {
             var predicate = step.AppliesTo;
             var type = step.Type;
-            builder.UseWhen(context => predicate(context), (context, next) =>
-                ((Microsoft.Azure.Functions.Worker.Middleware.IFunctionsWorkerMiddleware)context.InstanceServices.GetRequiredService(type)).Invoke(context, next));
+            builder.UseWhen(predicate, (context, next) =>
+                ((IFunctionsWorkerMiddleware)context.InstanceServices.GetRequiredService(type)).Invoke(context, _ => next()));
         }
 
         return builder;

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagFunctions.Core.Batches;
 using RagFunctions.Core.Generation;
+using RagFunctions.Core.Generation.Bedrock;
+using RagFunctions.Core.Generation.Extractive;
 using RagFunctions.Core.Metrics;
 using RagFunctions.Core.Options;
 using RagFunctions.Core.Pipeline;
@@ -36,7 +38,8 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton(sp => new RagMetrics(
             sp.GetRequiredService<IOptions<RagOptions>>().Value.Environment,
             [sp.GetRequiredService<IChatClient>().GetService<ChatClientMetadata>()?.DefaultModelId ?? LocalModels.Extractive]));
-        services.AddSingleton<IRetriever>(sp => LuceneRetriever.FromOptions(sp.GetRequiredService<IOptions<RetrievalOptions>>().Value));
+        services.AddSingleton<IRetriever>(sp => LuceneRetriever.Create(
+            sp.GetRequiredService<IOptions<RetrievalOptions>>().Value, sp.GetRequiredService<ILogger<LuceneRetriever>>()));
 
         var provider = configuration.GetSection(GenerationOptions.Section).Get<GenerationOptions>()?.Provider ?? GenerationProvider.Extractive;
         if (provider == GenerationProvider.Bedrock)

@@ -60,7 +60,10 @@ public sealed partial class MeteredChatClient : DelegatingChatClient
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("The RAG pipeline meters complete responses only; streaming is not used.");
 
-    /// <summary>Input excludes cache tokens (Bedrock's convention); cache reads and writes are separate counts.</summary>
+    /// <summary>
+    /// Input excludes cache tokens (Bedrock's convention); cache reads and writes are separate counts under
+    /// <see cref="UsageCounts"/>, so each token is priced exactly once.
+    /// </summary>
     public static TokenUsage TokenUsageOf(UsageDetails? usage)
     {
         if (usage is null)
@@ -68,9 +71,10 @@ public sealed partial class MeteredChatClient : DelegatingChatClient
             return default;
         }
 
-        long cacheWrite = 0;
+        long cacheRead = 0, cacheWrite = 0;
+        usage.AdditionalCounts?.TryGetValue(UsageCounts.CacheRead, out cacheRead);
         usage.AdditionalCounts?.TryGetValue(UsageCounts.CacheWrite, out cacheWrite);
-        return new TokenUsage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, usage.CachedInputTokenCount ?? 0, cacheWrite);
+        return new TokenUsage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0, cacheRead, cacheWrite);
     }
 
     private decimal Record(in TokenUsage usage)
@@ -108,8 +112,9 @@ public sealed partial class MeteredChatClient : DelegatingChatClient
 /// <summary>What one model call used and cost.</summary>
 public sealed record GenerationMetering(string ModelId, TokenUsage Usage, decimal CostUsd, TimeSpan Latency);
 
-/// <summary>Keys of <see cref="UsageDetails.AdditionalCounts"/> that providers fill.</summary>
+/// <summary>Keys of <see cref="UsageDetails.AdditionalCounts"/> that providers fill with prompt-cache tokens.</summary>
 public static class UsageCounts
 {
+    public const string CacheRead = "cache_read";
     public const string CacheWrite = "cache_write";
 }

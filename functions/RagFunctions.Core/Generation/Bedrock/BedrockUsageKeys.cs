@@ -14,10 +14,10 @@ namespace RagFunctions.Core.Generation.Bedrock;
 public static class BedrockUsageKeys
 {
     /// <summary>Input tokens read from the prompt cache (Bedrock cacheReadInputTokens).</summary>
-    public const string CacheRead = "cache_read";
+    public const string CacheRead = UsageCounts.CacheRead;
 
     /// <summary>Input tokens written to the prompt cache (Bedrock cacheWriteInputTokens).</summary>
-    public const string CacheWrite = "cache_write";
+    public const string CacheWrite = UsageCounts.CacheWrite;
 
     /// <summary>Bedrock's own latency for the call (metrics.latencyMs), a long, in ChatResponse.AdditionalProperties.</summary>
     public const string LatencyMs = "bedrock.latency_ms";

@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using RagFunctions.Core.Batches;
+using RagFunctions.Core.Metrics;
+using RagFunctions.Core.Options;
+using RagFunctions.IntegrationTests.Infrastructure;
+using RagFunctions.TestHost;
+
+namespace RagFunctions.IntegrationTests.Functions;
+
+/// <summary>Batch submit → real Azurite queue → queue function → table rows → status endpoint.</summary>
+[Collection(AppHostCollection.Name)]
+public sealed class BatchFlowTests(AppHostFixture app)
+{
+    private static readonly QueueHostSettings FastRetries =
+        QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+
+    private QueuePump Pump() => new(app.Host, app.Azurite.ConnectionString, FastRetries);
+
+    private QueueClient Queue(string name) => new(app.Azurite.ConnectionString, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+
+    private RagMetrics Metrics => (RagMetrics)app.Host.Services.GetService(typeof(RagMetrics))!;
+
+    private async Task<string> SubmitAsync(params string[] questions)
+    {
+        var response = await app.Host.SendAsync("POST", "/api/batches", JsonSerializer.Serialize(new { questions, domain = "runbooks" }));
+        Assert.Equal(202, response.Status);
+        var body = JsonDocument.Parse(response.Body).RootElement;
+        Assert.Equal(questions.Length, body.GetProperty("count").GetInt32());
+        var id = body.GetProperty("batchId").GetString()!;
+        Assert.Equal($"/api/batches/{id}", body.GetProperty("statusUrl").GetString());
+        Assert.Equal($"/api/batches/{id}", response.Headers["Location"]);
+        return id;
+    }
+
+    private async Task<JsonElement> StatusAsync(string id, string query = "")
+    {
+        var response = await app.Host.SendAsync("GET", $"/api/batches/{id}{query}");
+        Assert.Equal(200, response.Status);
+        return JsonDocument.Parse(response.Body).RootElement;
+    }
+
+    [Fact]
+    public async Task SubmittedBatchIsQueuedThenAnsweredIntoOneRowPerQuestion()
+    {
+        var id = await SubmitAsync("What do I do when the daily budget alert fires?", "Pushgateway is down", "How do I silence LLM throttling?");
+        Assert.Equal("queued", (await StatusAsync(id)).GetProperty("status").GetString());
+
+        await Pump().RunUntilIdleAsync(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60));
+
+        var status = await StatusAsync(id);
+        Assert.Equal("done", status.GetProperty("status").GetString());
+        Assert.Equal(3, status.GetProperty("succeeded").GetInt32());
+        Assert.Equal(0, status.GetProperty("failed").GetInt32());
+        var results = status.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal([0, 1, 2], results.Select(r => r.GetProperty("index").GetInt32()));
+        Assert.All(results, r =>
+        {
+            Assert.Equal("succeeded", r.GetProperty("status").GetString());
+            Assert.Equal("local-extractive", r.GetProperty("model").GetString());
+            Assert.True(r.GetProperty("inputTokens").GetInt64() > 0);
+            Assert.False(string.IsNullOrEmpty(r.GetProperty("answer").GetString()));
+        });
+    }
+
+    [Fact]
+    public async Task StatusPagesResultsWithAContinuationToken()
+    {
+        var id = await SubmitAsync("budget", "latency", "poison", "ledger", "throttling");
+        await Pump().RunUntilIdleAsync(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60));
+
+        var first = await StatusAsync(id, "?pageSize=2");
+        var token = first.GetProperty("continuationToken").GetString();
+        Assert.Equal(2, first.GetProperty("results").GetArrayLength());
+        Assert.False(string.IsNullOrEmpty(token));
+        var second = await StatusAsync(id, $"?pageSize=2&continuationToken={Uri.EscapeDataString(token!)}");
+
+        Assert.Equal([2, 3], second.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("index").GetInt32()));
+        Assert.Equal(5, second.GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task RedeliveredMessageDoesNotWriteASecondRow()
+    {
+        var id = await SubmitAsync("What does LedgerStalled mean?");
+        var queue = Queue(StorageOptions.QueryQueue);
+        QueueMessage message = (await queue.ReceiveMessagesAsync(1, TimeSpan.FromMinutes(5))).Value.Single();
+
+        await app.Host.InvokeQueueAsync("ProcessQueryMessage", message);
+        // The host crashed before deleting: the same message arrives again.
+        await app.Host.InvokeQueueAsync("ProcessQueryMessage", message);
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+
+        var rows = await ResultsTable().QueryAsync<ResultEntity>(r => r.PartitionKey == id).ToListAsync();
+        Assert.Single(rows);
+        Assert.Equal(1, (await StatusAsync(id)).GetProperty("succeeded").GetInt32());
+    }
+
+    [Fact]
+    public async Task ConcurrentDuplicateDeliveriesAreBothMeteredButWriteOneRow()
+    {
+        var id = await SubmitAsync("How is the cost of a query computed?");
+        var queue = Queue(StorageOptions.QueryQueue);
+        QueueMessage message = (await queue.ReceiveMessagesAsync(1, TimeSpan.FromMinutes(5))).Value.Single();
+        var queueSuccessBefore = await QueueSuccessesAsync();
+
+        // Two pods hold the same message (its visibility expired mid-flight): both answer and both spend.
+        await Task.WhenAll(
+            Task.Run(() => app.Host.InvokeQueueAsync("ProcessQueryMessage", message)),
+            Task.Run(() => app.Host.InvokeQueueAsync("ProcessQueryMessage", message)));
+        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+
+        Assert.Single(await ResultsTable().QueryAsync<ResultEntity>(r => r.PartitionKey == id).ToListAsync());
+        // Either both ran the pipeline (metered twice) or the second saw the row first (metered once); never a second row.
+        Assert.InRange(await QueueSuccessesAsync() - queueSuccessBefore, 1, 2);
+    }
+
+    [Fact]
+    public async Task MalformedMessageEndsInThePoisonQueueAndIsKeptAsADeadLetter()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        await Queue(StorageOptions.QueryQueue).SendMessageAsync($"{{\"not a batch message\":\"{marker}\"}}");
+        var poisonedBefore = Metrics.PoisonMessages.Value;
+        var pump = Pump();
+
+        await pump.RunUntilIdleAsync(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(FastRetries.MaxDequeueCount, pump.Failed);
+        Assert.Equal(1, pump.Poisoned);
+        Assert.Equal(poisonedBefore + 1, Metrics.PoisonMessages.Value);
+        var deadLetters = new TableServiceClient(app.Azurite.ConnectionString).GetTableClient("ragdeadletters");
+        var kept = await deadLetters.QueryAsync<DeadLetterEntity>().ToListAsync();
+        Assert.Contains(kept, d => d.Content.Contains(marker, StringComparison.Ordinal) && d.Reason.Contains("batchId", StringComparison.Ordinal));
+    }
+
+    private async Task<double> QueueSuccessesAsync()
+    {
+        using var stream = new MemoryStream();
+        await Metrics.Registry.CollectAndExportAsTextAsync(stream);
+        const string series = "rag_requests_total{trigger=\"queue\",outcome=\"success\",environment=\"test\"} ";
+        var line = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n').Single(l => l.StartsWith(series, StringComparison.Ordinal));
+        return double.Parse(line[series.Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private TableClient ResultsTable() => new TableServiceClient(app.Azurite.ConnectionString).GetTableClient("ragresults");
+}

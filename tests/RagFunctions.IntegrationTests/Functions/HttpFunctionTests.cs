@@ -1,0 +1,140 @@
+using System.Text.Json;
+using RagFunctions.Core.Metrics;
+
+namespace RagFunctions.IntegrationTests.Functions;
+
+[Collection(AppHostCollection.Name)]
+public sealed class HttpFunctionTests(AppHostFixture app)
+{
+    [Fact]
+    public async Task QueryAnswersWithSourcesUsageCostAndStageLatency()
+    {
+        var response = await app.Host.SendAsync("POST", "/api/query", """{"question":"What do I do when the daily budget alert fires?","domain":null}""");
+
+        Assert.Equal(200, response.Status);
+        var body = JsonDocument.Parse(response.Body).RootElement;
+        Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("answer").GetString()));
+        var first = body.GetProperty("sources")[0];
+        Assert.Contains("daily-budget", first.GetProperty("id").GetString(), StringComparison.Ordinal);
+        Assert.True(first.GetProperty("score").GetDouble() > 0);
+        Assert.False(string.IsNullOrEmpty(first.GetProperty("title").GetString()));
+        Assert.Equal("local-extractive", body.GetProperty("model").GetString());
+        var usage = body.GetProperty("usage");
+        Assert.True(usage.GetProperty("inputTokens").GetInt64() > 0);
+        Assert.True(usage.GetProperty("outputTokens").GetInt64() > 0);
+        Assert.Equal(0, usage.GetProperty("cacheReadTokens").GetInt64());
+        Assert.Equal(0, usage.GetProperty("cacheWriteTokens").GetInt64());
+        Assert.Equal(0m, body.GetProperty("costUsd").GetDecimal());
+        var latency = body.GetProperty("latencyMs");
+        Assert.True(latency.GetProperty("total").GetDouble() >= latency.GetProperty("retrieval").GetDouble());
+        Assert.True(latency.GetProperty("generation").GetDouble() >= 0);
+    }
+
+    [Fact]
+    public async Task DomainLimitsRetrievalToThatDomain()
+    {
+        var response = await app.Host.SendAsync("POST", "/api/query", """{"question":"rag_cost_dollars_total labels","domain":"metrics"}""");
+
+        Assert.Equal(200, response.Status);
+        var sources = JsonDocument.Parse(response.Body).RootElement.GetProperty("sources").EnumerateArray().ToList();
+        Assert.NotEmpty(sources);
+    }
+
+    [Fact]
+    public async Task QuestionMatchingNothingIsANormalAnswerCountedAsNoContext()
+    {
+        var metrics = (RagMetrics)app.Host.Services.GetService(typeof(RagMetrics))!;
+        var before = metrics.NoContext.Value;
+
+        var response = await app.Host.SendAsync("POST", "/api/query", """{"question":"zzqxj wvvkpl"}""");
+
+        Assert.Equal(200, response.Status);
+        Assert.Empty(JsonDocument.Parse(response.Body).RootElement.GetProperty("sources").EnumerateArray());
+        Assert.Equal(before + 1, metrics.NoContext.Value);
+    }
+
+    public static TheoryData<string, string?, string?, int, string> BadRequests() => new()
+    {
+        { "/api/query", "{\"question\": ", "application/json", 400, "Malformed JSON" },
+        { "/api/query", "question=hi", "application/x-www-form-urlencoded", 415, "application/json" },
+        { "/api/query", "{\"question\":\"hi\"}", null, 415, "application/json" },
+        { "/api/query", "{}", "application/json", 400, "'question' is required" },
+        { "/api/query", "{\"question\":\"   \"}", "application/json", 400, "'question' is required" },
+        { "/api/query", "{\"question\":42}", "application/json", 400, "Malformed JSON" },
+        { "/api/query", "{\"question\":\"hi\",\"domian\":\"x\"}", "application/json", 400, "Malformed JSON" },
+        { "/api/query", "null", "application/json", 400, "JSON null" },
+        { "/api/query", "", "application/json", 400, "empty" },
+        { "/api/query", "{\"question\":\"hi\",\"domain\":\"finance\"}", "application/json", 400, "Unknown domain" },
+        { "/api/query", "{\"question\":\"" + new string('a', 4_001) + "\"}", "application/json", 400, "the limit is 4000" },
+        { "/api/query", "{\"question\":\"" + new string('a', 70_000) + "\"}", "application/json", 413, "exceeds 65536 bytes" },
+        { "/api/batches", "{\"questions\":[]}", "application/json", 400, "non-empty array" },
+        { "/api/batches", "{\"domain\":null}", "application/json", 400, "non-empty array" },
+        { "/api/batches", "{\"questions\":[\"ok\",\"\"]}", "application/json", 400, "'questions[1]' is required" },
+        { "/api/batches", "{\"questions\":[" + string.Join(',', Enumerable.Repeat("\"q\"", 21)) + "]}", "application/json", 400, "the limit is 20" },
+        { "/api/batches", "{\"questions\":[\"ok\"],\"domain\":\"nope\"}", "application/json", 400, "Unknown domain" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task BadInputGetsAProblemJson4xxWithAUsefulDetailAndNoStackTrace(string path, string? body, string? contentType, int status, string detail)
+    {
+        var response = await app.Host.SendAsync("POST", path, body, contentType);
+
+        Assert.Equal(status, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+        var problem = JsonDocument.Parse(response.Body).RootElement;
+        Assert.Equal(status, problem.GetProperty("status").GetInt32());
+        Assert.Contains(detail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", response.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RejectedInputIsCountedAsInvalidHttpRequest()
+    {
+        var metrics = (RagMetrics)app.Host.Services.GetService(typeof(RagMetrics))!;
+        var text = await ExportAsync(metrics);
+        var before = CountOf(text, "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"test\"}");
+
+        await app.Host.SendAsync("POST", "/api/query", "{nope");
+
+        var after = CountOf(await ExportAsync(metrics), "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"test\"}");
+        Assert.Equal(before + 1, after);
+    }
+
+    [Fact]
+    public async Task UnknownBatchIsNotFoundAsProblemJson()
+    {
+        var response = await app.Host.SendAsync("GET", $"/api/batches/{Guid.NewGuid():N}");
+
+        Assert.Equal(404, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+    }
+
+    [Fact]
+    public async Task EveryInvocationIsMeteredByTheMiddleware()
+    {
+        var metrics = (RagMetrics)app.Host.Services.GetService(typeof(RagMetrics))!;
+        var meters = metrics.ForFunction("QueryFunction", "http");
+        var (ok, failed) = (meters.Succeeded.Value, meters.Failed.Value);
+
+        await app.Host.SendAsync("POST", "/api/query", """{"question":"pushgateway down"}""");
+        await app.Host.SendAsync("POST", "/api/query", "{broken");
+
+        Assert.Equal(ok + 1, meters.Succeeded.Value);
+        Assert.Equal(failed + 1, meters.Failed.Value);
+        Assert.True(meters.Duration.Count >= 2);
+    }
+
+    private static async Task<string> ExportAsync(RagMetrics metrics)
+    {
+        using var stream = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(stream);
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static double CountOf(string exposition, string series)
+    {
+        var line = exposition.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

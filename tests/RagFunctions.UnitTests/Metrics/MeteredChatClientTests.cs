@@ -1,0 +1,100 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging.Abstractions;
+using RagFunctions.Core.Generation;
+using RagFunctions.Core.Metrics;
+using RagFunctions.Core.Pricing;
+
+namespace RagFunctions.UnitTests.Metrics;
+
+public sealed class MeteredChatClientTests
+{
+    private const string Model = "anthropic.claude-3-5-haiku-20241022-v1:0";
+
+    [Fact]
+    public async Task MetersTokensByTypeAndCostOfOneCall()
+    {
+        var metrics = new RagMetrics("test", [Model]);
+        var usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 200, CachedInputTokenCount = 3_000, AdditionalCounts = new() { [UsageCounts.CacheWrite] = 500 } };
+        var client = Metered(new CannedChatClient(usage), Model, metrics);
+
+        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]);
+
+        var meters = metrics.ForModel(Model);
+        Assert.Equal(1_000, meters.InputTokens.Value);
+        Assert.Equal(200, meters.OutputTokens.Value);
+        Assert.Equal(3_000, meters.CacheReadTokens.Value);
+        Assert.Equal(500, meters.CacheWriteTokens.Value);
+        // (1000·0.80 + 3000·0.08 + 500·1.00 + 200·4.00) / 1e6 = 2340 / 1e6
+        var metering = (GenerationMetering)response.AdditionalProperties![MeteredChatClient.MeteringKey]!;
+        Assert.Equal(0.00234m, metering.CostUsd);
+        Assert.Equal(0.00234, meters.Cost.Value, 15);
+        Assert.Equal(1, meters.QueryCost.Count);
+        Assert.Equal(1, metrics.GenerationStage.Count);
+    }
+
+    [Fact]
+    public async Task ModelWithoutPriceCountsUnpricedTokensInsteadOfZeroDollars()
+    {
+        var metrics = new RagMetrics("test", ["acme.mystery-v1:0"]);
+        var client = Metered(new CannedChatClient(new UsageDetails { InputTokenCount = 70, OutputTokenCount = 30 }), "acme.mystery-v1:0", metrics);
+
+        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]);
+
+        var meters = metrics.ForModel("acme.mystery-v1:0");
+        Assert.Equal(100, meters.UnpricedTokens.Value);
+        Assert.Equal(0, meters.Cost.Value);
+        Assert.Equal(0, meters.QueryCost.Count);
+        Assert.Equal(70, meters.InputTokens.Value);
+        Assert.Equal(0m, ((GenerationMetering)response.AdditionalProperties![MeteredChatClient.MeteringKey]!).CostUsd);
+    }
+
+    [Fact]
+    public async Task FailedCallIsCountedByKindAndRethrownAsModelCallFailed()
+    {
+        var metrics = new RagMetrics("test", [Model]);
+        var client = Metered(new CannedChatClient(new HttpRequestException("connection refused")), Model, metrics);
+
+        var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]));
+
+        Assert.Equal(LlmErrorKind.Network, error.Kind);
+        Assert.True(error.IsTransient);
+        Assert.Equal(0, metrics.ForModel(Model).Cost.Value);
+        var text = System.Text.Encoding.UTF8.GetString(await ExportAsync(metrics));
+        Assert.Contains($"rag_llm_errors_total{{model=\"{Model}\",error_type=\"network\",environment=\"test\"}} 1", text, StringComparison.Ordinal);
+    }
+
+    private static async Task<byte[]> ExportAsync(RagMetrics metrics)
+    {
+        using var stream = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(stream);
+        return stream.ToArray();
+    }
+
+    private static MeteredChatClient Metered(IChatClient inner, string model, RagMetrics metrics) =>
+        new(inner, model, metrics, new PriceTable(), NullLogger<MeteredChatClient>.Instance);
+
+    /// <summary>Answers with fixed usage, or throws a fixed exception.</summary>
+    private sealed class CannedChatClient : IChatClient
+    {
+        private readonly UsageDetails? _usage;
+        private readonly Exception? _error;
+
+        public CannedChatClient(UsageDetails usage) => _usage = usage;
+
+        public CannedChatClient(Exception error) => _error = error;
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            _error is not null
+                ? Task.FromException<ChatResponse>(_error)
+                : Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "answer")) { Usage = _usage });
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+}
