@@ -84,5 +84,10 @@ public static class CrdSchemas
         {
             schema["type"] = new JsonArray(t.GetValue<string>(), "null");
         }
+        // Consumed above (or CEL, which is not evaluated here); the 2020-12 dialect rejects unknown keywords.
+        foreach (var key in schema.Select(kv => kv.Key).Where(k => k.StartsWith("x-kubernetes-", StringComparison.Ordinal) || k == "nullable").ToList())
+        {
+            schema.Remove(key);
+        }
     }
 }
