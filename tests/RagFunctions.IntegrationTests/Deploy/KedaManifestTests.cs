@@ -1,0 +1,338 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+
+namespace RagFunctions.IntegrationTests.Deploy;
+
+public sealed class KedaManifestTests
+{
+    public static TheoryData<string> Kustomizations => new() { "keda/base", "keda/overlays/dev", "keda/overlays/prod-example" };
+
+    private static readonly HashSet<string> CoreKinds = ["Namespace", "ServiceAccount", "Deployment", "Service", "ConfigMap", "Secret"];
+
+    private static readonly string[] HttpFunctions = ["QueryFunction", "SubmitBatchFunction", "BatchStatusFunction"];
+    private static readonly string[] QueueFunctions = ["ProcessQueryMessage", "RecordPoisonMessage"];
+
+    private static IReadOnlyList<Manifest> Render(string dir) => KustomizeRender.Render(DeployPaths.Repo(dir.Split('/')));
+
+    private static IEnumerable<Manifest> OfKind(IEnumerable<Manifest> all, string kind) => all.Where(m => m.Kind == kind);
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void EveryCustomResourceValidatesAgainstItsCrdSchema(string dir)
+    {
+        var manifests = Render(dir);
+        var custom = manifests.Where(m => !CoreKinds.Contains(m.Kind)).ToList();
+        Assert.Contains(custom, m => m.Kind == "ScaledObject");
+        Assert.Contains(custom, m => m.Kind == "TriggerAuthentication");
+        Assert.Contains(custom, m => m.Kind == "InterceptorRoute");
+        Assert.DoesNotContain(custom, m => m.Kind == "HTTPScaledObject");
+
+        var failures = new List<string>();
+        foreach (var m in custom)
+        {
+            if (!CrdSchemas.TryGet(m.ApiVersion, m.Kind, out var schema))
+            {
+                failures.Add($"{m}: {m.ApiVersion} {m.Kind} is neither a core kind nor a kind of ../shared/reference/crds");
+                continue;
+            }
+            var instance = JsonDocument.Parse(m.Body.ToJsonString()).RootElement;
+            var result = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            if (!result.IsValid)
+            {
+                failures.AddRange((result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
+                    .SelectMany(d => d.Errors!.Select(e => $"{m} at {d.InstanceLocation}: {e.Key}: {e.Value}")));
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Fact]
+    public void SchemaValidationRejectsAMisspelledScaledObjectField()
+    {
+        Assert.True(CrdSchemas.TryGet("keda.sh/v1alpha1", "ScaledObject", out var schema));
+        var good = JsonDocument.Parse("""{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject","metadata":{"name":"x"},"spec":{"scaleTargetRef":{"name":"d"},"minReplicaCount":0,"triggers":[{"type":"cpu","metadata":{}}]}}""");
+        var typo = JsonDocument.Parse("""{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject","metadata":{"name":"x"},"spec":{"scaleTargetRef":{"name":"d"},"minReplicas":0,"triggers":[{"type":"cpu","metadata":{}}]}}""");
+        Assert.True(schema.Evaluate(good.RootElement).IsValid);
+        Assert.False(schema.Evaluate(typo.RootElement).IsValid);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void DeploymentsSelectTheirOwnPodTemplates(string dir)
+    {
+        var deployments = OfKind(Render(dir), "Deployment").ToList();
+        Assert.Equal(["rag-batch", "rag-ledger", "rag-query"], deployments.Select(d => d.Name).Order());
+        foreach (var d in deployments)
+        {
+            var selector = d.Body.Get("spec.selector.matchLabels")!.AsObject();
+            var labels = d.Body.Get("spec.template.metadata.labels")!.AsObject();
+            Assert.NotEmpty(selector);
+            foreach (var (k, v) in selector)
+            {
+                Assert.True(labels[k]?.GetValue<string>() == v!.GetValue<string>(), $"{d}: selector {k}={v} not on the pod template");
+            }
+            // Selectors must not match another Deployment's pods.
+            foreach (var other in deployments.Where(o => o != d))
+            {
+                var otherLabels = other.Body.Get("spec.template.metadata.labels")!.AsObject();
+                Assert.False(selector.All(kv => otherLabels[kv.Key]?.GetValue<string>() == kv.Value!.GetValue<string>()),
+                    $"{d}: selector also matches {other}'s pods");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void ContainersArePinnedBoundedProbedAndHardened(string dir)
+    {
+        var failures = new List<string>();
+        foreach (var d in OfKind(Render(dir), "Deployment"))
+        {
+            var pod = d.Body.Get("spec.template.spec")!;
+            if (pod["securityContext"]?["runAsNonRoot"]?.GetValue<bool>() != true || pod["securityContext"]?["runAsUser"]?.GetValue<long>() is null or 0)
+            {
+                failures.Add($"{d}: pod securityContext must set runAsNonRoot and a non-zero runAsUser");
+            }
+            if (pod["securityContext"]?["seccompProfile"]?["type"]?.GetValue<string>() != "RuntimeDefault")
+            {
+                failures.Add($"{d}: pod seccompProfile must be RuntimeDefault");
+            }
+            if (pod["terminationGracePeriodSeconds"]?.GetValue<long>() is not { } grace || grace < 30)
+            {
+                failures.Add($"{d}: terminationGracePeriodSeconds must cover host drain + worker 5 s + final push 3 s (>= 30)");
+            }
+            foreach (var c in KustomizeRender.Containers(d))
+            {
+                var name = $"{d} container {c.Str("name")}";
+                var (repo, tag) = KustomizeRender.SplitImage(c.Str("image"));
+                if (tag is null || tag == "latest")
+                {
+                    failures.Add($"{name}: image {repo} must be pinned by a tag other than latest");
+                }
+                foreach (var r in new[] { "requests.cpu", "requests.memory", "limits.cpu", "limits.memory" })
+                {
+                    if (c["resources"].Get(r) is null)
+                    {
+                        failures.Add($"{name}: resources.{r} missing");
+                    }
+                }
+                var sc = c["securityContext"];
+                if (sc?["allowPrivilegeEscalation"]?.GetValue<bool>() != false || sc["readOnlyRootFilesystem"]?.GetValue<bool>() != true
+                    || sc["capabilities"]?["drop"]?.AsArray().Any(x => x!.GetValue<string>() == "ALL") != true)
+                {
+                    failures.Add($"{name}: securityContext must drop ALL, forbid privilege escalation and mount the root read-only");
+                }
+                var ports = (c["ports"]?.AsArray() ?? []).Select(p => (Name: p!["name"]?.GetValue<string>(), Port: p["containerPort"]!.GetValue<long>())).ToList();
+                foreach (var probeName in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
+                {
+                    if (c[probeName]?["httpGet"]?["port"] is { } port)
+                    {
+                        var ok = port.GetValueKind() == JsonValueKind.String
+                            ? ports.Any(p => p.Name == port.GetValue<string>())
+                            : ports.Any(p => p.Port == port.GetValue<long>());
+                        if (!ok)
+                        {
+                            failures.Add($"{name}: {probeName} uses port {port} that the container does not declare");
+                        }
+                    }
+                }
+                if (ports.Count > 0 && (c["readinessProbe"] is null || c["livenessProbe"] is null))
+                {
+                    failures.Add($"{name}: serves on a port, so it needs readiness and liveness probes");
+                }
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Fact]
+    public void EveryProcessIsPid1ThroughAnExecFormCommand()
+    {
+        foreach (var d in OfKind(Render("keda/base"), "Deployment"))
+        {
+            var command = KustomizeRender.Containers(d).Single()["command"]?.AsArray().Select(x => x!.GetValue<string>()).ToList();
+            Assert.True(command is { Count: > 0 }, $"{d}: override the image's start script with an exec-form command");
+            Assert.DoesNotContain(command![0], new[] { "sh", "/bin/sh", "bash", "/bin/bash" });
+            var expected = d.Name == "rag-ledger" ? "dotnet" : "/azure-functions-host/Microsoft.Azure.WebJobs.Script.WebHost";
+            Assert.Equal(expected, command[0]);
+        }
+    }
+
+    [Fact]
+    public void HostSplitGivesEveryFunctionToExactlyOneDeployment()
+    {
+        var manifests = Render("keda/base");
+        IReadOnlyList<string> FunctionsOf(string deployment)
+        {
+            var env = KustomizeRender.Containers(OfKind(manifests, "Deployment").Single(d => d.Name == deployment)).Single()["env"]!.AsArray();
+            var split = env.Where(e => e!.Str("name").StartsWith("AzureFunctionsJobHost__functions__", StringComparison.Ordinal))
+                .Select(e => (Index: int.Parse(e!.Str("name")["AzureFunctionsJobHost__functions__".Length..], System.Globalization.CultureInfo.InvariantCulture), Name: e.Str("value")))
+                .OrderBy(x => x.Index).ToList();
+            Assert.Equal(Enumerable.Range(0, split.Count), split.Select(x => x.Index));
+            return [.. split.Select(x => x.Name)];
+        }
+        Assert.Equal(HttpFunctions, FunctionsOf("rag-query"));
+        Assert.Equal(QueueFunctions, FunctionsOf("rag-batch"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void ServicesSelectPodsAndTargetDeclaredPorts(string dir)
+    {
+        var manifests = Render(dir);
+        foreach (var svc in OfKind(manifests, "Service"))
+        {
+            var selector = svc.Body.Get("spec.selector")!.AsObject();
+            var backends = OfKind(manifests, "Deployment").Where(d =>
+                selector.All(kv => d.Body.Get("spec.template.metadata.labels")![kv.Key]?.GetValue<string>() == kv.Value!.GetValue<string>())).ToList();
+            Assert.True(backends.Count == 1, $"{svc}: selects {backends.Count} Deployments");
+            Assert.Equal("ClusterIP", svc.Body.Get("spec.type")?.GetValue<string>() ?? "ClusterIP");
+            var containerPorts = KustomizeRender.Containers(backends[0]).SelectMany(c => c["ports"]?.AsArray() ?? []).ToList();
+            foreach (var port in svc.Body.Get("spec.ports")!.AsArray())
+            {
+                var target = port!["targetPort"]!;
+                Assert.True(target.GetValueKind() == JsonValueKind.String
+                    ? containerPorts.Any(p => p!["name"]?.GetValue<string>() == target.GetValue<string>())
+                    : containerPorts.Any(p => p!["containerPort"]!.GetValue<long>() == target.GetValue<long>()),
+                    $"{svc}: targetPort {target} is not a port of {backends[0]}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void ScalersTargetExistingObjects(string dir)
+    {
+        var manifests = Render(dir);
+        var deployments = OfKind(manifests, "Deployment").Select(d => d.Name).ToHashSet();
+        var routes = OfKind(manifests, "InterceptorRoute").ToDictionary(r => r.Name);
+        var auths = OfKind(manifests, "TriggerAuthentication").ToDictionary(a => a.Name);
+        var secrets = OfKind(manifests, "Secret").ToDictionary(s => s.Name);
+        var services = OfKind(manifests, "Service").ToDictionary(s => s.Name);
+
+        var scaledObjects = OfKind(manifests, "ScaledObject").ToDictionary(s => s.Body.Str("spec.scaleTargetRef.name"));
+        Assert.Equal(["rag-batch", "rag-query"], scaledObjects.Keys.Order());
+        Assert.DoesNotContain("rag-ledger", scaledObjects.Keys);
+        foreach (var (target, so) in scaledObjects)
+        {
+            Assert.Contains(target, deployments);
+            Assert.Equal(0L, so.Body.Get("spec.minReplicaCount")!.GetValue<long>());
+            foreach (var trigger in so.Body.Get("spec.triggers")!.AsArray())
+            {
+                switch (trigger!.Str("type"))
+                {
+                    case "external-push":
+                        var route = routes[trigger.Str("metadata.interceptorRoute")];
+                        Assert.EndsWith(":9090", trigger.Str("metadata.scalerAddress"), StringComparison.Ordinal);
+                        Assert.StartsWith("keda-add-ons-http-external-scaler.", trigger.Str("metadata.scalerAddress"), StringComparison.Ordinal);
+                        var svc = services[route.Body.Str("spec.target.service")];
+                        Assert.Contains(svc.Body.Get("spec.ports")!.AsArray(), p => p!["port"]!.GetValue<long>() == route.Body.Get("spec.target.port")!.GetValue<long>());
+                        var podLabels = OfKind(manifests, "Deployment").Single(x => x.Name == target).Body.Get("spec.template.metadata.labels")!.AsObject();
+                        Assert.All(svc.Body.Get("spec.selector")!.AsObject(), kv => Assert.Equal(kv.Value!.GetValue<string>(), podLabels[kv.Key]?.GetValue<string>()));
+                        break;
+                    case "azure-queue":
+                        Assert.StartsWith("rag-queries", trigger.Str("metadata.queueName"), StringComparison.Ordinal);
+                        Assert.NotNull(trigger.Get("metadata.queueLength"));
+                        Assert.NotNull(trigger.Get("metadata.activationQueueLength"));
+                        var auth = auths[trigger.Str("authenticationRef.name")];
+                        foreach (var reference in auth.Body.Get("spec.secretTargetRef")!.AsArray())
+                        {
+                            Assert.True(secrets.TryGetValue(reference!.Str("name"), out var secret), $"{auth}: secret {reference.Str("name")} is not generated");
+                            Assert.NotNull(secret!.Body["data"]![reference.Str("key")]);
+                        }
+                        break;
+                    default:
+                        Assert.Fail($"{so}: unexpected trigger {trigger.Str("type")}");
+                        break;
+                }
+            }
+        }
+        Assert.Contains(scaledObjects["rag-batch"].Body.Get("spec.triggers")!.AsArray(), t => t!.Str("metadata.queueName") == "rag-queries");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void EnvReferencesResolveToGeneratedConfigMapsAndSecrets(string dir)
+    {
+        var manifests = Render(dir);
+        var data = manifests.Where(m => m.Kind is "ConfigMap" or "Secret").ToDictionary(m => (m.Kind, m.Name), m => m.Body["data"]!.AsObject());
+        foreach (var d in OfKind(manifests, "Deployment"))
+        {
+            var c = KustomizeRender.Containers(d).Single();
+            var settings = new Dictionary<string, string>();
+            foreach (var from in c["envFrom"]?.AsArray() ?? [])
+            {
+                Assert.True(data.TryGetValue(("ConfigMap", from!.Str("configMapRef.name")), out var cm), $"{d}: envFrom {from} not generated");
+                foreach (var (k, v) in cm!)
+                {
+                    settings[k] = v!.GetValue<string>();
+                }
+            }
+            foreach (var env in c["env"]?.AsArray() ?? [])
+            {
+                if (env!.Get("valueFrom.secretKeyRef") is { } sref)
+                {
+                    Assert.True(data.TryGetValue(("Secret", sref.Str("name")), out var secret), $"{d}: secret {sref.Str("name")} not generated");
+                    Assert.True(secret!.ContainsKey(sref.Str("key")), $"{d}: secret {sref.Str("name")} has no key {sref.Str("key")}");
+                    settings[env.Str("name")] = "<secret>";
+                }
+                else if (env!["value"] is { } v)
+                {
+                    settings[env.Str("name")] = v.GetValue<string>();
+                }
+            }
+            Assert.Equal("http://prometheus-pushgateway.monitoring.svc:9091", settings["Rag__Push__Url"]);
+            Assert.Equal("rag-functions", settings["Rag__Push__Job"]);
+            Assert.True(settings.ContainsKey("Rag__Environment"));
+            foreach (var required in new[] { "AzureWebJobsStorage", "Rag__Push__Username", "Rag__Push__Password" })
+            {
+                Assert.True(settings.TryGetValue(required, out var v) && v == "<secret>", $"{d}: {required} must come from a Secret");
+            }
+        }
+    }
+
+    [Fact]
+    public void OverlaysSetTheirEnvironmentAndAPinnedImage()
+    {
+        foreach (var (dir, env) in new[] { ("keda/overlays/dev", "dev"), ("keda/overlays/prod-example", "prod") })
+        {
+            var manifests = Render(dir);
+            Assert.Equal(env, OfKind(manifests, "ConfigMap").Single(c => c.Name == "rag-settings").Body["data"]!["Rag__Environment"]!.GetValue<string>());
+            var images = OfKind(manifests, "Deployment").SelectMany(KustomizeRender.Containers).Select(c => c.Str("image")).Distinct().ToList();
+            Assert.Single(images);
+        }
+    }
+
+    [Fact]
+    public void OnlySecretTemplatesAreCommitted()
+    {
+        var secretsDir = DeployPaths.Repo("keda", "base", "secrets");
+        Assert.NotEmpty(Directory.GetFiles(secretsDir, "*.env.example"));
+        var gitignore = File.ReadAllLines(DeployPaths.Repo(".gitignore"));
+        Assert.Contains("keda/**/secrets/*.env", gitignore);
+        foreach (var example in Directory.GetFiles(secretsDir, "*.env.example"))
+        {
+            Assert.All(File.ReadAllLines(example).Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#')),
+                l => Assert.Matches(@"<[^>]+>|^Rag__Push__Username=", l));
+        }
+    }
+
+    [Fact]
+    public void PushgatewayNetworkPolicyAdmitsTheAppPodsAndPrometheusOnly()
+    {
+        var values = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("monitoring"), "values", "prometheus-pushgateway.yaml"));
+        var selectors = values.Get("networkPolicy.customSelectors")!.AsArray();
+        Assert.Equal(2, selectors.Count);
+        var appSelector = selectors[0]!.Get("podSelector.matchLabels")!.AsObject();
+        var manifests = Render("keda/base");
+        var appNamespace = OfKind(manifests, "Namespace").Single().Name;
+        Assert.Equal(appNamespace, selectors[0]!.Get("namespaceSelector.matchLabels")!["kubernetes.io/metadata.name"]!.GetValue<string>());
+        foreach (var d in OfKind(manifests, "Deployment"))
+        {
+            var labels = d.Body.Get("spec.template.metadata.labels")!.AsObject();
+            Assert.All(appSelector, kv => Assert.Equal(kv.Value!.GetValue<string>(), labels[kv.Key]?.GetValue<string>()));
+        }
+        Assert.Equal("prometheus", selectors[1]!.Get("podSelector.matchLabels")!["app.kubernetes.io/name"]!.GetValue<string>());
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace RagFunctions.IntegrationTests.Deploy;
+
+public sealed partial class TerraformTests
+{
+    private static readonly string[] RulePlaceholders = ["environment", "daily_budget_usd", "monthly_budget_usd", "burn_rate_hours", "runbook_base_url"];
+
+    [Fact]
+    public async Task TerraformFmtCheckIsClean()
+    {
+        var terraform = new[] { "/usr/local/bin/terraform", "/usr/bin/terraform" }
+            .Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(p => Path.Combine(p, "terraform")))
+            .FirstOrDefault(File.Exists);
+        Assert.True(terraform is not null, "terraform is not installed: run scripts/test (it installs every tool the suite needs)");
+
+        var psi = new ProcessStartInfo(terraform!, "fmt -check -recursive -diff terraform")
+        {
+            WorkingDirectory = DeployPaths.RepoRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["TF_CLI_CONFIG_FILE"] = "/dev/null";
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0, $"terraform fmt -check -recursive found unformatted files:\n{await stdout}\n{await stderr}");
+    }
+
+    [Fact]
+    public void RulesFileIsRenderedByTemplatefileNotCopied()
+    {
+        var main = File.ReadAllText(Path.Combine(TerraformText.ModuleDir("monitoring"), "main.tf"));
+        var call = TemplatefileCall().Match(main);
+        Assert.True(call.Success, "the monitoring module must render rules/rag-rules.yaml with templatefile()");
+        var vars = TerraformText.BraceBody(main, call.Index + call.Length - 1);
+        Assert.Equal(RulePlaceholders.Order(), VarName().Matches(vars).Select(m => m.Groups[1].Value).Order());
+        Assert.Contains("additionalPrometheusRulesMap", main, StringComparison.Ordinal);
+
+        // No second copy: no other file under terraform/ holds Prometheus rule groups.
+        var rulesFile = Path.Combine(TerraformText.ModuleDir("monitoring"), "rules", "rag-rules.yaml");
+        var copies = Directory.GetFiles(DeployPaths.Repo("terraform"), "*", SearchOption.AllDirectories)
+            .Where(f => f != rulesFile && !f.Contains("/.terraform/", StringComparison.Ordinal))
+            .Where(f => Regex.IsMatch(File.ReadAllText(f), @"(?m)^\s*-\s*(alert|record):\s")).ToList();
+        Assert.True(copies.Count == 0, $"rule definitions outside rules/rag-rules.yaml: {string.Join(", ", copies)}");
+
+        // The rules file itself arrives from the exact-metrics work; once present its placeholders must be exactly these.
+        if (File.Exists(rulesFile))
+        {
+            var used = Placeholder().Matches(File.ReadAllText(rulesFile)).Select(m => m.Groups[1].Value).Distinct();
+            Assert.All(used, p => Assert.Contains(p, RulePlaceholders));
+        }
+    }
+
+    [Fact]
+    public void EveryDashboardBecomesALabelledConfigMapInTheAnnotatedFolder()
+    {
+        var text = TerraformText.ModuleText("monitoring");
+        var (_, body) = Assert.Single(TerraformText.Blocks(text, "kubernetes_config_map_v1"));
+        Assert.Contains("fileset(local.dashboards_dir, \"*.json\")", body, StringComparison.Ordinal);
+        Assert.Matches(@"grafana_dashboard\s*=\s*""1""", body);
+        Assert.Contains("\"${path.module}/../../../dashboards\"", text, StringComparison.Ordinal);
+        Assert.True(Directory.GetFiles(DeployPaths.Repo("dashboards"), "*.json").Length >= 3);
+
+        var values = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("monitoring"), "values", "kube-prometheus-stack.yaml"));
+        var folderKey = values.Get("grafana.sidecar.dashboards.folderAnnotation")!.GetValue<string>();
+        Assert.Matches($@"annotations\s*=\s*\{{\s*(#[^\n]*\n\s*)*{Regex.Escape(folderKey)}\s*=", body);
+        Assert.True(values.Get("grafana.sidecar.dashboards.provider.foldersFromFilesStructure")!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void PushgatewayIsScrapedWithHonorLabelsPersistenceAndAuth()
+    {
+        var values = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("monitoring"), "values", "prometheus-pushgateway.yaml"));
+        var defaults = YamlJson.LoadSingle(DeployPaths.Reference("helm-values", "prometheus-pushgateway-3.8.0.values.yaml"));
+        Assert.True(values.Get("serviceMonitor.enabled")!.GetValue<bool>());
+        Assert.True((values.Get("serviceMonitor.honorLabels") ?? defaults.Get("serviceMonitor.honorLabels"))!.GetValue<bool>());
+        Assert.Equal("ClusterIP", (values.Get("service.type") ?? defaults.Get("service.type"))!.GetValue<string>());
+        Assert.True(values.Get("persistentVolume.enabled")!.GetValue<bool>());
+        var mount = (values.Get("persistentVolume.mountPath") ?? defaults.Get("persistentVolume.mountPath"))!.GetValue<string>();
+        Assert.Contains(values.Get("extraArgs")!.AsArray(), a => a!.GetValue<string>().StartsWith($"--persistence.file={mount}/", StringComparison.Ordinal));
+        Assert.NotNull(values.Get("webConfiguration.existingSecret.name"));
+        Assert.Contains(values.Get("serviceMonitor.relabelings")!.AsArray(), r => r!.Str("targetLabel") == "job" && r.Str("replacement") == "pushgateway");
+
+        // The stack's Prometheus selects ServiceMonitors of other releases (the chart sets no release label).
+        var stack = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("monitoring"), "values", "kube-prometheus-stack.yaml"));
+        Assert.False(stack.Get("prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues")!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("dev")]
+    [InlineData("prod-example")]
+    public void EnvironmentsOutputGrafanaHintNamespacesAndPushgatewayUrl(string environment)
+    {
+        var outputs = File.ReadAllText(DeployPaths.Repo("terraform", "environments", environment, "outputs.tf"));
+        foreach (var name in new[] { "grafana_url_hint", "namespaces", "pushgateway_url" })
+        {
+            Assert.Contains($"output \"{name}\"", outputs, StringComparison.Ordinal);
+        }
+        Assert.Contains("sensitive   = true", outputs, StringComparison.Ordinal);
+        Assert.True(File.Exists(DeployPaths.Repo("terraform", "environments", environment, "terraform.tfvars.example")));
+    }
+
+    [GeneratedRegex(@"templatefile\(""\$\{path\.module\}/rules/rag-rules\.yaml"",\s*\{")]
+    private static partial Regex TemplatefileCall();
+
+    [GeneratedRegex(@"(?m)^\s*(\w+)\s*=")]
+    private static partial Regex VarName();
+
+    [GeneratedRegex(@"\$\{(\w+)\}")]
+    private static partial Regex Placeholder();
+}
