@@ -14,7 +14,7 @@ public sealed class MeteredChatClientTests
     public async Task MetersTokensByTypeAndCostOfOneCall()
     {
         var metrics = new RagMetrics("test", [Model]);
-        var usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 200, CachedInputTokenCount = 3_000, AdditionalCounts = new() { [UsageCounts.CacheWrite] = 500 } };
+        var usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 200, AdditionalCounts = new() { [UsageCounts.CacheRead] = 3_000, [UsageCounts.CacheWrite] = 500 } };
         var client = Metered(new CannedChatClient(usage), Model, metrics);
 
         var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]);
