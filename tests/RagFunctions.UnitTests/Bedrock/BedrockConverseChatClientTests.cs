@@ -1,3 +1,4 @@
+using RagFunctions.TestHost;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

@@ -1,3 +1,4 @@
+using RagFunctions.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using RagFunctions.Core.Generation.Bedrock;

@@ -10,9 +10,9 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using RagFunctions.Core.Generation.Bedrock;
 
-namespace RagFunctions.UnitTests.Bedrock;
+namespace RagFunctions.TestHost;
 
-internal sealed record ReceivedRequest(
+public sealed record ReceivedRequest(
     int Attempt,
     string Method,
     string RawTarget,
@@ -25,7 +25,7 @@ internal sealed record ReceivedRequest(
     public string BodyText => Encoding.UTF8.GetString(Body);
 }
 
-internal sealed record CannedResponse(int Status, string Body, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan Delay = default);
+public sealed record CannedResponse(int Status, string Body, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan Delay = default);
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 standing in for bedrock-runtime. It checks each request's SigV4 signature by
@@ -33,7 +33,7 @@ internal sealed record CannedResponse(int Status, string Body, IReadOnlyDictiona
 /// secret, answers a bad signature with 403 InvalidSignatureException as AWS does, and otherwise returns the
 /// scripted response for that attempt.
 /// </summary>
-internal sealed class BedrockStandIn : IAsyncDisposable
+public sealed class BedrockStandIn : IAsyncDisposable
 {
     public static readonly AwsSigningCredentials Credentials = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
 

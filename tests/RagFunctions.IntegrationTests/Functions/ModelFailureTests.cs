@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using RagFunctions.Core.Batches;
+using RagFunctions.Core.Generation.Bedrock;
+using RagFunctions.Core.Metrics;
+using RagFunctions.IntegrationTests.Infrastructure;
+using RagFunctions.TestHost;
+
+namespace RagFunctions.IntegrationTests.Functions;
+
+/// <summary>The app on the Bedrock provider against a local stand-in that stays throttled or unavailable.</summary>
+[Collection(AppHostCollection.Name)]
+public sealed class ModelFailureTests(AppHostFixture app)
+{
+    private const string Model = "amazon.nova-lite-v1:0";
+
+    private static CannedResponse Unavailable(int attempt) => new(503,
+        """{"message":"Service unavailable"}""",
+        new Dictionary<string, string> { ["x-amzn-ErrorType"] = "ServiceUnavailableException", ["Retry-After"] = "7" });
+
+    private async Task<InProcessFunctionHost> BedrockHostAsync(BedrockStandIn standIn)
+    {
+        var settings = AppHostFixture.Settings(app.Azurite);
+        settings["Rag:Generation:Provider"] = "Bedrock";
+        settings["Rag:Generation:Bedrock:Region"] = "us-east-1";
+        settings["Rag:Generation:Bedrock:ModelId"] = Model;
+        settings["Rag:Generation:Bedrock:Endpoint"] = standIn.BaseUri.ToString();
+        settings["Rag:Generation:Bedrock:MaxRetries"] = "1";
+        settings["Rag:Generation:Bedrock:RetryBaseDelayMilliseconds"] = "1";
+        // Static stand-in credentials through the same variables the SDK's default chain reads first.
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", BedrockStandIn.Credentials.AccessKeyId);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", BedrockStandIn.Credentials.SecretAccessKey);
+        return await InProcessFunctionHost.StartAsync(settings);
+    }
+
+    [Fact]
+    public async Task ModelStillUnavailableAfterRetriesAnswers503WithRetryAfter()
+    {
+        await using var standIn = await BedrockStandIn.StartAsync(Unavailable);
+        await using var host = await BedrockHostAsync(standIn);
+
+        var response = await host.SendAsync("POST", "/api/query", """{"question":"What does HighCostSpike mean?"}""");
+
+        Assert.Equal(503, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+        Assert.Equal("7", response.Headers["Retry-After"]);
+        Assert.DoesNotContain("   at ", response.Body, StringComparison.Ordinal);
+        Assert.Equal(2, standIn.Received.Count);
+        Assert.All(standIn.Received, r => Assert.True(r.SignatureValid, r.SignatureProblem));
+        var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
+        Assert.Equal(1, metrics.TotalErrorStage.Count);
+        Assert.Equal(0, metrics.ForModel(Model).Cost.Value);
+    }
+
+    [Fact]
+    public async Task AnsweredBedrockQueryIsPricedFromItsUsage()
+    {
+        await using var standIn = await BedrockStandIn.StartAsync(_ => new CannedResponse(200, BedrockStandIn.ConverseJson("Raise the budget.")));
+        await using var host = await BedrockHostAsync(standIn);
+
+        var response = await host.SendAsync("POST", "/api/query", """{"question":"daily budget exceeded"}""");
+
+        Assert.Equal(200, response.Status);
+        var body = JsonDocument.Parse(response.Body).RootElement;
+        Assert.Equal(Model, body.GetProperty("model").GetString());
+        // Stand-in usage: 12 input, 5 output tokens; nova-lite $0.06 / $0.24 per 1M.
+        Assert.Equal(0.00000192m, body.GetProperty("costUsd").GetDecimal());
+        var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
+        Assert.Equal(0.00000192, metrics.ForModel(Model).Cost.Value, 15);
+    }
+
+    [Fact]
+    public async Task QuestionWhoseModelStaysUnavailableIsRetriedThenPoisonedAndRecordedAsFailed()
+    {
+        await using var standIn = await BedrockStandIn.StartAsync(Unavailable);
+        await using var host = await BedrockHostAsync(standIn);
+        var submitted = await host.SendAsync("POST", "/api/batches", """{"questions":["Why is the ledger stalled?"]}""");
+        var batchId = JsonDocument.Parse(submitted.Body).RootElement.GetProperty("batchId").GetString()!;
+        var settings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+        var pump = new QueuePump(host, app.Azurite.ConnectionString, settings);
+
+        await pump.RunUntilIdleAsync(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, pump.Poisoned);
+        var status = JsonDocument.Parse((await host.SendAsync("GET", $"/api/batches/{batchId}")).Body).RootElement;
+        Assert.Equal("done", status.GetProperty("status").GetString());
+        Assert.Equal(1, status.GetProperty("failed").GetInt32());
+        var row = await new TableServiceClient(app.Azurite.ConnectionString).GetTableClient("ragresults")
+            .GetEntityAsync<ResultEntity>(batchId, ResultEntity.RowKeyOf(0));
+        Assert.Equal(ResultStatus.Failed, row.Value.Status);
+        Assert.Contains("poison", row.Value.Error, StringComparison.Ordinal);
+        // Every delivery really called the model: 5 deliveries × (1 try + 1 retry).
+        Assert.Equal(settings.MaxDequeueCount * 2, standIn.Received.Count);
+        var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
+        Assert.Equal(1, metrics.PoisonMessages.Value);
+    }
+}
