@@ -19,7 +19,7 @@ public enum CrashStep
     /// <summary>Ledger group pushed, stale groups not yet deleted.</summary>
     AfterPush,
 
-    /// <summary>The first stale group deleted, the others not.</summary>
+    /// <summary>The first stale group of a cycle deleted, any others not.</summary>
     AfterFirstRetire,
 }
 

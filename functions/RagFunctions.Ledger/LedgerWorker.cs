@@ -133,7 +133,7 @@ public sealed class LedgerWorker(
         {
             await pushgateway.DeleteInstanceGroupAsync(instance, cancellationToken);
             Log.Retired(logger, instance);
-            CrashIf(CrashStep.AfterFirstRetire, ++deleted == 1 && outcome.Retire.Count > 1);
+            CrashIf(CrashStep.AfterFirstRetire, ++deleted == 1);
         }
 
         if (changed)
@@ -149,6 +149,8 @@ public sealed class LedgerWorker(
         if (hasWork && _options.CrashAt == step)
         {
             Log.Crashing(logger, step);
+            Console.Error.WriteLine($"Crash injected at {step}"); // The console logger is asynchronous; this line is not.
+            Console.Error.Flush();
             using var self = Process.GetCurrentProcess();
             self.Kill(); // SIGKILL: no flush, no graceful shutdown, as a real crash.
         }
