@@ -34,6 +34,11 @@ public enum LlmErrorKind
 
 public static class MetricLabels
 {
+    /// <summary>Transient kinds are worth retrying (later, or by the provider's HTTP pipeline); the rest fail at once.</summary>
+    public static bool IsTransient(this LlmErrorKind kind) => kind is
+        LlmErrorKind.Throttling or LlmErrorKind.ModelNotReady or LlmErrorKind.Timeout or
+        LlmErrorKind.Internal or LlmErrorKind.Unavailable or LlmErrorKind.Network;
+
     public static string LabelValue(this QueryTrigger trigger) => trigger switch
     {
         QueryTrigger.Http => "http",

@@ -7,6 +7,8 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using RagFunctions.Core.Generation.Bedrock;
 
+using RagFunctions.Core.Metrics;
+
 namespace RagFunctions.UnitTests.Bedrock;
 
 public sealed class BedrockConverseChatClientTests
@@ -150,7 +152,7 @@ public sealed class BedrockConverseChatClientTests
         var error = await Assert.ThrowsAsync<BedrockException>(() => services.GetRequiredService<BedrockConverseChatClient>().GetResponseAsync(Question));
 
         Assert.Single(standIn.Received);
-        Assert.Equal(BedrockErrorKind.Validation, error.ErrorKind);
+        Assert.Equal(LlmErrorKind.Validation, error.ErrorKind);
         Assert.False(error.IsTransient);
         Assert.Equal(400, error.StatusCode);
         Assert.Equal("ValidationException", error.AwsErrorType);
@@ -159,10 +161,10 @@ public sealed class BedrockConverseChatClientTests
     }
 
     [Theory]
-    [InlineData(403, "AccessDeniedException", BedrockErrorKind.AccessDenied)]
-    [InlineData(404, "ResourceNotFoundException", BedrockErrorKind.NotFound)]
-    [InlineData(400, "ServiceQuotaExceededException", BedrockErrorKind.Other)]
-    public async Task DoesNotRetryNonTransientErrorTypes(int status, string errorType, BedrockErrorKind expected)
+    [InlineData(403, "AccessDeniedException", LlmErrorKind.AccessDenied)]
+    [InlineData(404, "ResourceNotFoundException", LlmErrorKind.NotFound)]
+    [InlineData(400, "ServiceQuotaExceededException", LlmErrorKind.Other)]
+    public async Task DoesNotRetryNonTransientErrorTypes(int status, string errorType, LlmErrorKind expected)
     {
         await using var standIn = await BedrockStandIn.StartAsync(_ => new CannedResponse(
             status, """{"message":"no"}""", new Dictionary<string, string> { ["x-amzn-ErrorType"] = errorType }));
@@ -189,7 +191,7 @@ public sealed class BedrockConverseChatClientTests
 
         Assert.Equal(3, standIn.Received.Count);
         Assert.All(standIn.Received, r => Assert.Null(r.SignatureProblem));
-        Assert.Equal(BedrockErrorKind.Unavailable, error.ErrorKind);
+        Assert.Equal(LlmErrorKind.Unavailable, error.ErrorKind);
         Assert.True(error.IsTransient);
         Assert.Equal(503, error.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), error.RetryAfter);
@@ -208,7 +210,7 @@ public sealed class BedrockConverseChatClientTests
 
         var error = await Assert.ThrowsAsync<BedrockException>(() => services.GetRequiredService<BedrockConverseChatClient>().GetResponseAsync(Question));
 
-        Assert.Equal(BedrockErrorKind.Network, error.ErrorKind);
+        Assert.Equal(LlmErrorKind.Network, error.ErrorKind);
         Assert.True(error.IsTransient);
         Assert.Null(error.StatusCode);
         Assert.IsAssignableFrom<HttpRequestException>(error.InnerException);
@@ -226,7 +228,7 @@ public sealed class BedrockConverseChatClientTests
 
         var error = await Assert.ThrowsAsync<BedrockException>(() => services.GetRequiredService<BedrockConverseChatClient>().GetResponseAsync(Question));
 
-        Assert.Equal(BedrockErrorKind.Timeout, error.ErrorKind);
+        Assert.Equal(LlmErrorKind.Timeout, error.ErrorKind);
         Assert.True(error.IsTransient);
         Assert.Equal(2, standIn.Received.Count);
     }

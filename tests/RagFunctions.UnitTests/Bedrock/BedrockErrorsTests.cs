@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using RagFunctions.Core.Generation.Bedrock;
 
+using RagFunctions.Core.Metrics;
+
 namespace RagFunctions.UnitTests.Bedrock;
 
 public sealed class BedrockErrorsTests
@@ -14,7 +16,7 @@ public sealed class BedrockErrorsTests
 
         var error = await BedrockErrors.ClassifyAsync(response, CancellationToken.None);
 
-        Assert.Equal(("ThrottlingException", BedrockErrorKind.Throttling, "slow down"), (error.AwsErrorType, error.Kind, error.Message));
+        Assert.Equal(("ThrottlingException", LlmErrorKind.Throttling, "slow down"), (error.AwsErrorType, error.Kind, error.Message));
     }
 
     [Fact]
@@ -24,16 +26,16 @@ public sealed class BedrockErrorsTests
 
         var error = await BedrockErrors.ClassifyAsync(response, CancellationToken.None);
 
-        Assert.Equal(("ResourceNotFoundException", BedrockErrorKind.NotFound, "Model not found"), (error.AwsErrorType, error.Kind, error.Message));
+        Assert.Equal(("ResourceNotFoundException", LlmErrorKind.NotFound, "Model not found"), (error.AwsErrorType, error.Kind, error.Message));
     }
 
     [Theory]
-    [InlineData(HttpStatusCode.TooManyRequests, BedrockErrorKind.Throttling)]
-    [InlineData(HttpStatusCode.ServiceUnavailable, BedrockErrorKind.Unavailable)]
-    [InlineData(HttpStatusCode.GatewayTimeout, BedrockErrorKind.Timeout)]
-    [InlineData(HttpStatusCode.Forbidden, BedrockErrorKind.AccessDenied)]
-    [InlineData(HttpStatusCode.Conflict, BedrockErrorKind.Other)]
-    public async Task FallsBackToStatusWhenNoErrorTypeIsGiven(HttpStatusCode status, BedrockErrorKind expected)
+    [InlineData(HttpStatusCode.TooManyRequests, LlmErrorKind.Throttling)]
+    [InlineData(HttpStatusCode.ServiceUnavailable, LlmErrorKind.Unavailable)]
+    [InlineData(HttpStatusCode.GatewayTimeout, LlmErrorKind.Timeout)]
+    [InlineData(HttpStatusCode.Forbidden, LlmErrorKind.AccessDenied)]
+    [InlineData(HttpStatusCode.Conflict, LlmErrorKind.Other)]
+    public async Task FallsBackToStatusWhenNoErrorTypeIsGiven(HttpStatusCode status, LlmErrorKind expected)
     {
         using var response = Response(status, "<html>proxy error</html>");
 
@@ -44,15 +46,15 @@ public sealed class BedrockErrorsTests
     }
 
     [Theory]
-    [InlineData(BedrockErrorKind.Throttling, "throttling", true)]
-    [InlineData(BedrockErrorKind.ModelNotReady, "model_not_ready", true)]
-    [InlineData(BedrockErrorKind.Network, "network", true)]
-    [InlineData(BedrockErrorKind.Validation, "validation", false)]
-    [InlineData(BedrockErrorKind.AccessDenied, "access_denied", false)]
-    [InlineData(BedrockErrorKind.Other, "other", false)]
-    public void KindGivesMetricLabelAndTransience(BedrockErrorKind kind, string label, bool transient)
+    [InlineData(LlmErrorKind.Throttling, "throttling", true)]
+    [InlineData(LlmErrorKind.ModelNotReady, "model_not_ready", true)]
+    [InlineData(LlmErrorKind.Network, "network", true)]
+    [InlineData(LlmErrorKind.Validation, "validation", false)]
+    [InlineData(LlmErrorKind.AccessDenied, "access_denied", false)]
+    [InlineData(LlmErrorKind.Other, "other", false)]
+    public void KindGivesMetricLabelAndTransience(LlmErrorKind kind, string label, bool transient)
     {
-        Assert.Equal((label, transient), (kind.ToMetricLabel(), kind.IsTransient()));
+        Assert.Equal((label, transient), (kind.LabelValue(), kind.IsTransient()));
     }
 
     private static HttpResponseMessage Response(HttpStatusCode status, string body) =>

@@ -7,6 +7,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.Timeout;
 
+using RagFunctions.Core.Metrics;
+
 namespace RagFunctions.Core.Generation.Bedrock;
 
 /// <summary>
@@ -107,15 +109,15 @@ public sealed class BedrockConverseChatClient : IChatClient
         }
         catch (HttpRequestException ex)
         {
-            throw new BedrockException(BedrockErrorKind.Network, $"Bedrock could not be reached: {ex.Message}", ex);
+            throw new BedrockException(LlmErrorKind.Network, $"Bedrock could not be reached: {ex.Message}", ex);
         }
         catch (TimeoutRejectedException ex)
         {
-            throw new BedrockException(BedrockErrorKind.Timeout, $"Bedrock did not answer within {_options.TimeoutSeconds} s.", ex);
+            throw new BedrockException(LlmErrorKind.Timeout, $"Bedrock did not answer within {_options.TimeoutSeconds} s.", ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new BedrockException(BedrockErrorKind.Timeout, "The Bedrock request timed out.", ex);
+            throw new BedrockException(LlmErrorKind.Timeout, "The Bedrock request timed out.", ex);
         }
 
         using (response)
@@ -133,11 +135,11 @@ public sealed class BedrockConverseChatClient : IChatClient
             }
             catch (JsonException ex)
             {
-                throw new BedrockException(BedrockErrorKind.Other, "Bedrock returned a Converse response that is not valid JSON.", ex, (int)response.StatusCode);
+                throw new BedrockException(LlmErrorKind.Other, "Bedrock returned a Converse response that is not valid JSON.", ex, (int)response.StatusCode);
             }
 
             return ConverseMapping.ToChatResponse(
-                converseResponse ?? throw new BedrockException(BedrockErrorKind.Other, "Bedrock returned an empty Converse response.", statusCode: (int)response.StatusCode),
+                converseResponse ?? throw new BedrockException(LlmErrorKind.Other, "Bedrock returned an empty Converse response.", statusCode: (int)response.StatusCode),
                 modelId);
         }
     }

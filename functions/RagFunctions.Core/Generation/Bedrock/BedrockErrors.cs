@@ -1,10 +1,12 @@
 using System.Net;
 using System.Text.Json;
 
+using RagFunctions.Core.Metrics;
+
 namespace RagFunctions.Core.Generation.Bedrock;
 
 /// <summary>A non-success Converse response, classified.</summary>
-internal sealed record BedrockError(BedrockErrorKind Kind, int StatusCode, string? AwsErrorType, string Message, TimeSpan? RetryAfter)
+internal sealed record BedrockError(LlmErrorKind Kind, int StatusCode, string? AwsErrorType, string Message, TimeSpan? RetryAfter)
 {
     public BedrockException ToException() => new(
         Kind,
@@ -79,29 +81,29 @@ internal static class BedrockErrors
         return (colon < 0 ? name : name[..colon]).Trim();
     }
 
-    public static BedrockErrorKind KindFor(string? errorType, HttpStatusCode status) => errorType switch
+    public static LlmErrorKind KindFor(string? errorType, HttpStatusCode status) => errorType switch
     {
-        "ThrottlingException" => BedrockErrorKind.Throttling,
-        "ModelNotReadyException" => BedrockErrorKind.ModelNotReady,
-        "ModelTimeoutException" => BedrockErrorKind.Timeout,
-        "InternalServerException" => BedrockErrorKind.Internal,
-        "ServiceUnavailableException" => BedrockErrorKind.Unavailable,
-        "ValidationException" => BedrockErrorKind.Validation,
-        "AccessDeniedException" => BedrockErrorKind.AccessDenied,
-        "ResourceNotFoundException" => BedrockErrorKind.NotFound,
+        "ThrottlingException" => LlmErrorKind.Throttling,
+        "ModelNotReadyException" => LlmErrorKind.ModelNotReady,
+        "ModelTimeoutException" => LlmErrorKind.Timeout,
+        "InternalServerException" => LlmErrorKind.Internal,
+        "ServiceUnavailableException" => LlmErrorKind.Unavailable,
+        "ValidationException" => LlmErrorKind.Validation,
+        "AccessDeniedException" => LlmErrorKind.AccessDenied,
+        "ResourceNotFoundException" => LlmErrorKind.NotFound,
         // Any other named type (ServiceQuotaExceeded, ModelError, signature errors...) is final.
-        not null => BedrockErrorKind.Other,
+        not null => LlmErrorKind.Other,
         // No type at all (a proxy or load balancer answered): go by status.
         null => status switch
         {
-            HttpStatusCode.TooManyRequests => BedrockErrorKind.Throttling,
-            HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout => BedrockErrorKind.Timeout,
-            HttpStatusCode.InternalServerError => BedrockErrorKind.Internal,
-            HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable => BedrockErrorKind.Unavailable,
-            HttpStatusCode.BadRequest => BedrockErrorKind.Validation,
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => BedrockErrorKind.AccessDenied,
-            HttpStatusCode.NotFound => BedrockErrorKind.NotFound,
-            _ => BedrockErrorKind.Other,
+            HttpStatusCode.TooManyRequests => LlmErrorKind.Throttling,
+            HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout => LlmErrorKind.Timeout,
+            HttpStatusCode.InternalServerError => LlmErrorKind.Internal,
+            HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable => LlmErrorKind.Unavailable,
+            HttpStatusCode.BadRequest => LlmErrorKind.Validation,
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => LlmErrorKind.AccessDenied,
+            HttpStatusCode.NotFound => LlmErrorKind.NotFound,
+            _ => LlmErrorKind.Other,
         },
     };
 

@@ -1,25 +1,27 @@
+using RagFunctions.Core.Metrics;
+
 namespace RagFunctions.Core.Generation.Bedrock;
 
 /// <summary>A Bedrock call that failed for good (after any retries).</summary>
 public sealed class BedrockException : Exception
 {
     public BedrockException()
-        : this(BedrockErrorKind.Other, "Bedrock call failed.")
+        : this(LlmErrorKind.Other, "Bedrock call failed.")
     {
     }
 
     public BedrockException(string message)
-        : this(BedrockErrorKind.Other, message)
+        : this(LlmErrorKind.Other, message)
     {
     }
 
     public BedrockException(string message, Exception innerException)
-        : this(BedrockErrorKind.Other, message, innerException)
+        : this(LlmErrorKind.Other, message, innerException)
     {
     }
 
     public BedrockException(
-        BedrockErrorKind errorKind,
+        LlmErrorKind errorKind,
         string message,
         Exception? innerException = null,
         int? statusCode = null,
@@ -33,7 +35,7 @@ public sealed class BedrockException : Exception
         RetryAfter = retryAfter;
     }
 
-    public BedrockErrorKind ErrorKind { get; }
+    public LlmErrorKind ErrorKind { get; }
 
     /// <summary>True when the failure was worth retrying (the pipeline already did, up to MaxRetries).</summary>
     public bool IsTransient => ErrorKind.IsTransient();

@@ -7,6 +7,8 @@ using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
+using RagFunctions.Core.Metrics;
+
 namespace RagFunctions.Core.Generation.Bedrock;
 
 public static class BedrockServiceCollectionExtensions

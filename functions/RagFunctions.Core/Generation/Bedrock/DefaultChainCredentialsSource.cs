@@ -1,6 +1,8 @@
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 
+using RagFunctions.Core.Metrics;
+
 namespace RagFunctions.Core.Generation.Bedrock;
 
 /// <summary>
@@ -24,7 +26,7 @@ public sealed class DefaultChainCredentialsSource : IBedrockCredentialsSource, I
         catch (Exception ex) when (ex is not OperationCanceledException && ex is not BedrockException)
         {
             throw new BedrockException(
-                BedrockErrorKind.AccessDenied,
+                LlmErrorKind.AccessDenied,
                 "No usable AWS credentials from the default chain (environment, profile, web identity, container or instance role): " + ex.Message,
                 ex);
         }

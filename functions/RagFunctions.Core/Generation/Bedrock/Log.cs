@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 
+using RagFunctions.Core.Metrics;
+
 namespace RagFunctions.Core.Generation.Bedrock;
 
 internal static partial class Log
@@ -10,5 +12,5 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Error,
         Message = "Bedrock Converse call to model {ModelId} failed: {ErrorKind} (status {StatusCode}, type {AwsErrorType})")]
-    public static partial void BedrockCallFailed(ILogger logger, Exception exception, string modelId, BedrockErrorKind errorKind, int? statusCode, string? awsErrorType);
+    public static partial void BedrockCallFailed(ILogger logger, Exception exception, string modelId, LlmErrorKind errorKind, int? statusCode, string? awsErrorType);
 }
