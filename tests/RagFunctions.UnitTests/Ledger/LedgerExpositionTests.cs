@@ -1,0 +1,109 @@
+using RagFunctions.Ledger;
+
+namespace RagFunctions.UnitTests.Ledger;
+
+public sealed class LedgerExpositionTests
+{
+    private static readonly LedgerSelfMetrics Self = new(100, 2);
+
+    private static LedgerState StateWithCostAndHistogram(double? firstPushedAt)
+    {
+        var state = new LedgerState();
+        state.Families["rag_cost_dollars_total"] = new("counter", "Total estimated cost of the RAG pipeline in USD.");
+        state.Families["rag_retrieved_documents"] = new("histogram", "Passages retrieved per query.");
+        state.Units["c"] = new LedgerUnit
+        {
+            Family = "rag_cost_dollars_total",
+            Labels = "environment=\"dev\",model=\"m\"",
+            FirstPushedAt = firstPushedAt,
+            Values = { [SamplePart.Counter] = 0.1 + 0.2 },
+        };
+        state.Units["h"] = new LedgerUnit
+        {
+            Family = "rag_retrieved_documents",
+            Labels = "environment=\"dev\"",
+            FirstPushedAt = firstPushedAt,
+            Values =
+            {
+                [SamplePart.Bucket(double.PositiveInfinity)] = 3,
+                [SamplePart.Bucket(1)] = 1,
+                [SamplePart.Bucket(1e-6)] = 0,
+                [SamplePart.Sum] = 4.5,
+                [SamplePart.Count] = 3,
+            },
+        };
+        return state;
+    }
+
+    [Fact]
+    public void RendersANewSeriesAtZeroAndReportsItUnconfirmed()
+    {
+        var state = StateWithCostAndHistogram(firstPushedAt: null);
+
+        var (text, unconfirmed) = LedgerExposition.Render(state, 100, 60, Self);
+
+        Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0\n", text);
+        Assert.Contains("rag_retrieved_documents_bucket{environment=\"dev\",le=\"+Inf\"} 0\n", text);
+        Assert.Contains("rag_retrieved_documents_sum{environment=\"dev\"} 0\n", text);
+        Assert.Contains("rag_retrieved_documents_count{environment=\"dev\"} 0\n", text);
+        Assert.Equal(2, unconfirmed.Count);
+    }
+
+    [Fact]
+    public void KeepsASeriesAtZeroUntilTheHoldHasPassedSinceItsFirstPush()
+    {
+        var state = StateWithCostAndHistogram(firstPushedAt: 50);
+
+        var (held, unconfirmed) = LedgerExposition.Render(state, 109.9, 60, Self);
+        var (exposed, _) = LedgerExposition.Render(state, 110, 60, Self);
+
+        Assert.Empty(unconfirmed);
+        Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0\n", held);
+        Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0.30000000000000004\n", exposed);
+    }
+
+    [Fact]
+    public void RendersHistogramsAsBucketsInBoundOrderThenSumAndCountWithTypeAndHelp()
+    {
+        var (text, _) = LedgerExposition.Render(StateWithCostAndHistogram(firstPushedAt: 0), 100, 60, Self);
+
+        var expected = """
+            # HELP rag_retrieved_documents Passages retrieved per query.
+            # TYPE rag_retrieved_documents histogram
+            rag_retrieved_documents_bucket{environment="dev",le="1E-06"} 0
+            rag_retrieved_documents_bucket{environment="dev",le="1"} 1
+            rag_retrieved_documents_bucket{environment="dev",le="+Inf"} 3
+            rag_retrieved_documents_sum{environment="dev"} 4.5
+            rag_retrieved_documents_count{environment="dev"} 3
+
+            """;
+        Assert.Contains(expected.Replace("\r\n", "\n", StringComparison.Ordinal), text);
+        Assert.Contains("# TYPE rag_cost_dollars_total counter\n", text);
+    }
+
+    [Fact]
+    public void ExposesItsOwnMetricsUnderTheNeverFoldedPrefix()
+    {
+        var state = StateWithCostAndHistogram(firstPushedAt: 0);
+        state.Counters.GroupsRetired = 7;
+
+        var (text, _) = LedgerExposition.Render(state, 100, 60, Self);
+
+        Assert.Contains("rag_ledger_groups_retired_total 7\n", text);
+        Assert.Contains("rag_ledger_last_fold_timestamp_seconds 100\n", text);
+        Assert.Contains("rag_ledger_pushgateway_groups 2\n", text);
+    }
+
+    [Fact]
+    public void RestartsTheHoldOnlyOfSeriesStillHeldAtZero()
+    {
+        var state = StateWithCostAndHistogram(firstPushedAt: 0);
+        state.Units["h"].FirstPushedAt = 80;
+
+        var restarted = LedgerExposition.RestartHolds(state, 100, 60);
+
+        Assert.True(restarted);
+        Assert.Equal(0, state.Units["c"].FirstPushedAt);
+        Assert.Null(state.Units["h"].FirstPushedAt);
+    }
+}

@@ -1,0 +1,138 @@
+using RagFunctions.Ledger;
+
+namespace RagFunctions.UnitTests.Ledger;
+
+public sealed class LedgerFoldTests
+{
+    private const string Cost = "rag_cost_dollars_total";
+    private const string Labels = "environment=\"dev\",model=\"m\"";
+    private const double Stale = 300;
+    private const double Retention = 3600;
+
+    private static InstanceGroup Group(string instance, double pushTime, double cost, double? countOfHistogram = null)
+    {
+        var samples = new List<Sample> { new(Cost, Labels, SamplePart.Counter, cost) };
+        var families = new Dictionary<string, FamilyInfo> { [Cost] = new("counter", "Cost.") };
+        if (countOfHistogram is { } count)
+        {
+            families["rag_retrieved_documents"] = new("histogram", "Docs.");
+            samples.Add(new("rag_retrieved_documents", "environment=\"dev\"", SamplePart.Bucket(1), count));
+            samples.Add(new("rag_retrieved_documents", "environment=\"dev\"", SamplePart.Bucket(double.PositiveInfinity), count));
+            samples.Add(new("rag_retrieved_documents", "environment=\"dev\"", SamplePart.Sum, count * 0.5));
+            samples.Add(new("rag_retrieved_documents", "environment=\"dev\"", SamplePart.Count, count));
+        }
+
+        return new InstanceGroup(instance, pushTime, families, samples);
+    }
+
+    private static double Total(LedgerState state) => state.Units[SamplePart.UnitKey(Cost, Labels)].Values[SamplePart.Counter];
+
+    [Fact]
+    public void AddsOnlyTheDeltaOverEachInstanceWatermark()
+    {
+        var state = new LedgerState();
+
+        LedgerFold.Fold(state, [Group("a", 10, 0.5), Group("b", 10, 0.25)], 11, Stale, Retention);
+        LedgerFold.Fold(state, [Group("a", 12, 0.75), Group("b", 12, 0.25)], 13, Stale, Retention);
+
+        Assert.Equal(1.0, Total(state));
+        Assert.Equal(0.75, state.Instances["a"].Values.Single().Value);
+    }
+
+    [Fact]
+    public void ReplayingTheSameGroupsAddsNothing()
+    {
+        var state = new LedgerState();
+        LedgerFold.Fold(state, [Group("a", 10, 0.5)], 11, Stale, Retention);
+
+        var outcome = LedgerFold.Fold(state, [Group("a", 10, 0.5)], 12, Stale, Retention);
+        LedgerFold.Fold(state, [Group("a", 14, 0.5)], 15, Stale, Retention);
+
+        Assert.False(outcome.Changed);
+        Assert.Equal(0.5, Total(state));
+    }
+
+    [Fact]
+    public void IgnoresAGroupOlderThanWhatWasFolded()
+    {
+        var state = new LedgerState();
+        LedgerFold.Fold(state, [Group("a", 20, 0.9)], 21, Stale, Retention);
+
+        // A Pushgateway restored from an older persistence snapshot shows the instance's earlier push.
+        LedgerFold.Fold(state, [Group("a", 15, 0.4)], 22, Stale, Retention);
+        LedgerFold.Fold(state, [Group("a", 25, 1.0)], 26, Stale, Retention);
+
+        Assert.Equal(1.0, Total(state), 15);
+        Assert.Equal(1, state.Counters.StaleReplaysIgnored);
+        Assert.Equal(0, state.Counters.InstanceRestarts);
+    }
+
+    [Fact]
+    public void CountsAfreshGivenACounterThatWentDownInANewerPush()
+    {
+        var state = new LedgerState();
+        LedgerFold.Fold(state, [Group("a", 10, 0.9, countOfHistogram: 5)], 11, Stale, Retention);
+
+        LedgerFold.Fold(state, [Group("a", 20, 0.3, countOfHistogram: 7)], 21, Stale, Retention);
+
+        Assert.Equal(1.2, Total(state), 15);
+        Assert.Equal(12, state.Units["rag_retrieved_documents{environment=\"dev\"}"].Values[SamplePart.Count]);
+        Assert.Equal(1, state.Counters.InstanceRestarts);
+    }
+
+    [Fact]
+    public void CreatesASeriesAtZeroFromAnInstanceThatOnlyPushedZeros()
+    {
+        var state = new LedgerState();
+
+        var outcome = LedgerFold.Fold(state, [Group("a", 10, 0, countOfHistogram: 0)], 11, Stale, Retention);
+
+        Assert.True(outcome.Changed);
+        Assert.Equal(0, Total(state));
+        Assert.Equal(4, state.Units["rag_retrieved_documents{environment=\"dev\"}"].Values.Count);
+        Assert.Empty(state.Instances["a"].Values);
+    }
+
+    [Fact]
+    public void RetiresAStaleGroupAfterFoldingItsLastValues()
+    {
+        var state = new LedgerState();
+        LedgerFold.Fold(state, [Group("a", 10, 0.5)], 11, Stale, Retention);
+
+        var outcome = LedgerFold.Fold(state, [Group("a", 12, 0.8)], 12 + Stale, Stale, Retention);
+
+        Assert.Equal(["a"], outcome.Retire);
+        Assert.Equal(0.8, Total(state));
+        Assert.False(state.Instances.ContainsKey("a"));
+        Assert.Equal(12 + Stale, state.Tombstones["a"]);
+        Assert.Equal(1, state.Counters.GroupsRetired);
+    }
+
+    [Fact]
+    public void DropsAndDeletesAGroupOfARetiredInstanceWithoutCountingIt()
+    {
+        var state = new LedgerState();
+        LedgerFold.Fold(state, [Group("a", 10, 0.5)], 10 + Stale, Stale, Retention);
+
+        var outcome = LedgerFold.Fold(state, [Group("a", 10 + Stale, 0.7)], 11 + Stale, Stale, Retention);
+
+        Assert.Equal(["a"], outcome.Retire);
+        Assert.Equal(0.5, Total(state));
+        Assert.Equal(1, state.Counters.TombstonedPushesDropped);
+    }
+
+    [Fact]
+    public void StopsTrackingAVanishedInstanceOnceStaleAndForgetsTombstonesAfterRetention()
+    {
+        var state = new LedgerState();
+        LedgerFold.Fold(state, [Group("a", 10, 0.5)], 11, Stale, Retention);
+
+        var vanished = LedgerFold.Fold(state, [], 10 + Stale, Stale, Retention);
+        Assert.Empty(vanished.Retire);
+        Assert.True(state.Tombstones.ContainsKey("a"));
+
+        LedgerFold.Fold(state, [], 10 + Stale + Retention, Stale, Retention);
+        Assert.Empty(state.Tombstones);
+        Assert.Equal(0.5, Total(state));
+    }
+}
