@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using RagFunctions.Verify;
 
 namespace RagFunctions.IntegrationTests.Deploy;
 
@@ -143,7 +144,7 @@ public sealed partial class DashboardTests
     [Fact]
     public void QueriesLoadWithEveryVariableSubstituted()
     {
-        var queries = DashboardQueries.Load(DeployPaths.RepoRoot, "dev");
+        var queries = DashboardQueries.Load(DeployPaths.Repo("dashboards"), "dev");
         Assert.True(queries.Count >= 30);
         Assert.All(queries, q => Assert.DoesNotContain("$", q.Expr, StringComparison.Ordinal));
         Assert.Contains(queries, q => q.DashboardUid == "rag-cost" && q.Expr.Contains("environment=\"dev\"", StringComparison.Ordinal));

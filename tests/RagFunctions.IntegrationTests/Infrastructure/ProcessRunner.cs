@@ -14,7 +14,7 @@ public static class ProcessRunner
 {
     public static async Task<ProcessResult> RunAsync(
         string executable, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(executable)
         {
@@ -26,6 +26,11 @@ public static class ProcessRunner
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {executable}");

@@ -1,24 +1,24 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace RagFunctions.IntegrationTests.Deploy;
+namespace RagFunctions.Verify;
 
 /// <summary>One panel query of a dashboard, with Grafana's variables replaced so Prometheus can run it.</summary>
 public sealed record DashboardQuery(string DashboardUid, string PanelTitle, string RefId, string Expr, string RawExpr);
 
 /// <summary>
-/// Loads every panel target of dashboards/*.json for running against a real Prometheus (the end-to-end suite).
+/// Loads every panel target of dashboards/*.json for running against a real Prometheus (verify and the tests).
 /// Substitutions: $datasource/${datasource} dropped (it is the datasource, not PromQL); $environment from the
 /// argument; $model = ".*" (the dashboards use it only in =~ matchers); text-box variables by their default;
 /// $__rate_interval/$__interval by rateInterval; $__range by range; $__range_s in seconds.
 /// </summary>
 public static partial class DashboardQueries
 {
-    public static IReadOnlyList<DashboardQuery> Load(string repoRoot, string environment = "dev",
+    public static IReadOnlyList<DashboardQuery> Load(string dashboardsFolder, string environment = "dev",
         string rateInterval = "1m", string range = "1h")
     {
         var result = new List<DashboardQuery>();
-        foreach (var file in Directory.GetFiles(Path.Combine(repoRoot, "dashboards"), "*.json").Order(StringComparer.Ordinal))
+        foreach (var file in Directory.GetFiles(dashboardsFolder, "*.json").Order(StringComparer.Ordinal))
         {
             var dashboard = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
             var uid = dashboard["uid"]!.GetValue<string>();

@@ -1,0 +1,144 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using RagFunctions.TestHost;
+
+// `demo`: the stand-in for `func start` where Core Tools is not installed. Drives the app's real function classes through
+// the real composition root and middleware, with settings from the environment (the local.settings.json keys, e.g.
+// AzureWebJobsStorage, Rag__Push__Enabled, Rag__Push__Url), so push → ledger → Prometheus → rules runs for real.
+if (args is not ["demo", .. var rest])
+{
+    await Console.Error.WriteLineAsync("""
+        usage: RagFunctions.TestHost demo [--host-json PATH] [--keep-running] [--interval-seconds N]
+          Runs a few queries (one of them invalid) and a batch drained through the queue pump, with settings from the
+          environment (AzureWebJobsStorage, Rag__*). --keep-running then stays up, one query every N seconds (default 10),
+          pushing metrics until SIGTERM/Ctrl+C, as a running Functions app would.
+        """);
+    return 2;
+}
+
+var options = DemoOptions.Parse(rest);
+var settings = new ConfigurationBuilder().AddEnvironmentVariables().Build().AsEnumerable()
+    .Where(kv => kv.Key.StartsWith("Rag:", StringComparison.Ordinal) || kv.Key == "AzureWebJobsStorage")
+    .ToDictionary(kv => kv.Key, kv => kv.Value);
+if (!settings.TryGetValue("AzureWebJobsStorage", out var storage) || string.IsNullOrEmpty(storage))
+{
+    await Console.Error.WriteLineAsync("demo: set AzureWebJobsStorage (the Azurite connection string)");
+    return 2;
+}
+
+using var stopping = new CancellationTokenSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stopping.Cancel();
+});
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+{
+    context.Cancel = true;
+    stopping.Cancel();
+});
+
+await using var host = await InProcessFunctionHost.StartAsync(settings, logging => logging
+    .AddSimpleConsole(console => console.SingleLine = true)
+    .SetMinimumLevel(LogLevel.Warning)
+    .AddFilter("RagFunctions", LogLevel.Information));
+var workload = new DemoWorkload(host, storage, QueueHostSettings.FromHostJson(options.HostJson), Console.Out);
+try
+{
+    await workload.RunOnceAsync(stopping.Token);
+    if (options.KeepRunning)
+    {
+        Console.WriteLine($"demo: staying up, one query every {options.IntervalSeconds}s; SIGTERM or Ctrl+C stops (final push on the way out)");
+        await workload.TrickleAsync(TimeSpan.FromSeconds(options.IntervalSeconds), stopping.Token);
+    }
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    // Stopped by a signal: disposing the host stops the pusher, which pushes one last time.
+}
+
+Console.WriteLine("demo: stopped");
+return 0;
+
+/// <summary>Command-line options of <c>demo</c>.</summary>
+internal sealed record DemoOptions(string HostJson, bool KeepRunning, int IntervalSeconds)
+{
+    public static DemoOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new DemoOptions("host.json", false, 10);
+        for (var i = 0; i < args.Count; i++)
+        {
+            options = args[i] switch
+            {
+                "--host-json" when i + 1 < args.Count => options with { HostJson = args[++i] },
+                "--keep-running" => options with { KeepRunning = true },
+                "--interval-seconds" when i + 1 < args.Count && int.TryParse(args[i + 1], out var s) && s > 0 => options with { IntervalSeconds = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"demo: unknown or incomplete option '{args[i]}'"),
+            };
+        }
+
+        return options;
+    }
+}
+
+/// <summary>The demo workload: HTTP queries (one invalid), a batch through the queue pump, then optionally a trickle.</summary>
+internal sealed class DemoWorkload(InProcessFunctionHost host, string storageConnectionString, QueueHostSettings queueSettings, TextWriter output)
+{
+    private static readonly string[] Questions =
+    [
+        "What should I do when the daily budget is exceeded?",
+        "How does the ledger turn pod pushes into exact totals?",
+        "Why is the Pushgateway scraped with honor_labels?",
+        "How are batch questions processed from the queue?",
+        "What does the LLM throttling alert mean?",
+    ];
+
+    public async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        foreach (var question in Questions)
+        {
+            await QueryAsync(question, cancellationToken);
+        }
+
+        // One bad request: an empty question is a 400 problem+json, counted as outcome="invalid".
+        var bad = await host.SendAsync("POST", "/api/query", """{"question":""}""", cancellationToken: cancellationToken);
+        output.WriteLine($"demo: POST /api/query (empty question) -> {bad.Status} {bad.ContentType}");
+
+        var batch = JsonSerializer.Serialize(new { questions = Questions.Take(3).Append("How do I read the cost dashboard?").ToArray() });
+        var accepted = await host.SendAsync("POST", "/api/batches", batch, cancellationToken: cancellationToken);
+        output.WriteLine($"demo: POST /api/batches -> {accepted.Status}");
+        if (accepted.Status != 202)
+        {
+            throw new InvalidOperationException($"demo: the batch was not accepted: {accepted.Status} {accepted.Body}");
+        }
+
+        var batchId = JsonDocument.Parse(accepted.Body).RootElement.GetProperty("batchId").GetString()!;
+        var pump = new QueuePump(host, storageConnectionString, queueSettings);
+        await pump.RunUntilIdleAsync(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), cancellationToken);
+        var status = await host.SendAsync("GET", $"/api/batches/{batchId}", cancellationToken: cancellationToken);
+        using var view = JsonDocument.Parse(status.Body);
+        var root = view.RootElement;
+        output.WriteLine($"demo: batch {batchId}: {root.GetProperty("status").GetString()}, " +
+                         $"{root.GetProperty("succeeded").GetInt32()}/{root.GetProperty("count").GetInt32()} succeeded, " +
+                         $"{pump.Processed} messages processed, {pump.Poisoned} poisoned");
+    }
+
+    public async Task TrickleAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        var next = 0;
+        while (await timer.WaitForNextTickAsync(cancellationToken))
+        {
+            await QueryAsync(Questions[next++ % Questions.Length], cancellationToken);
+        }
+    }
+
+    private async Task QueryAsync(string question, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.Serialize(new { question });
+        var result = await host.SendAsync("POST", "/api/query", body, cancellationToken: cancellationToken);
+        output.WriteLine($"demo: POST /api/query \"{question}\" -> {result.Status}");
+    }
+}
