@@ -106,6 +106,11 @@ public sealed partial class BatchService(
         catch (Exception ex) when (ex is InvalidRequestException or ModelCallFailedException { IsTransient: false })
         {
             // Retrying cannot help: record the failure so the batch completes.
+            if (ex is InvalidRequestException)
+            {
+                metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Invalid);
+            }
+
             result.Status = ResultStatus.Failed;
             result.Model = pipeline.ModelId;
             result.Error = ex.Message;

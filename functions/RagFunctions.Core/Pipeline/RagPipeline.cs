@@ -25,17 +25,8 @@ public sealed partial class RagPipeline(
 
     public async Task<RagAnswer> AnswerAsync(RagQuery query, QueryTrigger trigger, CancellationToken cancellationToken)
     {
-        string question;
-        string? domain;
-        try
-        {
-            (question, domain) = validator.Validate(query.Question, query.Domain);
-        }
-        catch (InvalidRequestException)
-        {
-            metrics.CountRequest(trigger, QueryOutcome.Invalid);
-            throw;
-        }
+        // Rejected input is counted where it is rejected at the edge (HTTP middleware, queue message handling), once.
+        var (question, domain) = validator.Validate(query.Question, query.Domain);
 
         var started = Stopwatch.GetTimestamp();
         try

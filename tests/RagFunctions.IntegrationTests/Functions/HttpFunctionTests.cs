@@ -88,14 +88,17 @@ public sealed class HttpFunctionTests(AppHostFixture app)
         Assert.DoesNotContain("   at ", response.Body, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task RejectedInputIsCountedAsInvalidHttpRequest()
+    [Theory]
+    [InlineData("{nope")]
+    [InlineData("{\"question\":\"\"}")]
+    [InlineData("{\"question\":\"hi\",\"domain\":\"finance\"}")]
+    public async Task RejectedInputIsCountedOnceAsInvalidHttpRequest(string body)
     {
         var metrics = (RagMetrics)app.Host.Services.GetService(typeof(RagMetrics))!;
         var text = await ExportAsync(metrics);
         var before = CountOf(text, "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"test\"}");
 
-        await app.Host.SendAsync("POST", "/api/query", "{nope");
+        await app.Host.SendAsync("POST", "/api/query", body);
 
         var after = CountOf(await ExportAsync(metrics), "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"test\"}");
         Assert.Equal(before + 1, after);
