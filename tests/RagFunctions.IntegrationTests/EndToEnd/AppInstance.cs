@@ -31,6 +31,7 @@ internal sealed class AppInstance
     private readonly PushLog _pushLog;
     private readonly Random _random;
     private readonly Dictionary<int, int> _statuses = [];
+    private readonly Dictionary<int, string> _firstProblem = [];
 
     private AppInstance(string name, InProcessFunctionHost host, PushLog pushLog, Random random)
     {
@@ -61,7 +62,8 @@ internal sealed class AppInstance
         var body = _random.Next(12) == 0
             ? """{"question":""}"""
             : JsonSerializer.Serialize(new Dictionary<string, string> { ["question"] = Questions[_random.Next(Questions.Length)] });
-        Count((await _host.SendAsync("POST", "/api/query", body)).Status);
+        var response = await _host.SendAsync("POST", "/api/query", body);
+        Count(response.Status, response);
     }
 
     /// <summary>POST /api/batches, drains the queue through the real queue function as the host would, then GETs the status.</summary>
@@ -116,14 +118,33 @@ internal sealed class AppInstance
 
     public int FailedPushes => _pushLog.FailedPushes;
 
+    /// <summary>Status counts, and the problem title of the first answer of each error status.</summary>
     public string Describe() =>
-        string.Join(" ", _statuses.OrderBy(s => s.Key).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key}x{s.Value}")));
+        string.Join(" ", _statuses.OrderBy(s => s.Key).Select(s => string.Create(CultureInfo.InvariantCulture,
+            $"{s.Key}x{s.Value}{(_firstProblem.TryGetValue(s.Key, out var title) ? $" ({title})" : string.Empty)}")));
 
-    private void Count(int status)
+    private void Count(int status, HttpCallResult? response = null)
     {
         lock (_statuses)
         {
             _statuses[status] = _statuses.GetValueOrDefault(status) + 1;
+            if (status >= 400 && response is not null && !_firstProblem.ContainsKey(status))
+            {
+                _firstProblem[status] = ProblemTitle(response.Body);
+            }
+        }
+    }
+
+    private static string ProblemTitle(string body)
+    {
+        try
+        {
+            using var problem = JsonDocument.Parse(body);
+            return $"{problem.RootElement.GetProperty("title").GetString()}: {problem.RootElement.GetProperty("detail").GetString()}";
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return body.Length > 80 ? body[..80] : body;
         }
     }
 }

@@ -45,6 +45,13 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
     [Fact]
     public async Task RealFleetSpendIsExactThroughLedgerCrashBudgetAlertReachesWebhookAndEveryPanelHasData()
     {
+        // rag:spend_today_dollars restarts at 00:00 UTC; a run straddling midnight would compare two different days.
+        var toMidnight = DateTime.UtcNow.Date.AddDays(1) - DateTime.UtcNow;
+        if (toMidnight < TimeSpan.FromSeconds(90))
+        {
+            await Task.Delay(toMidnight + TimeSpan.FromSeconds(1));
+        }
+
         var watch = Stopwatch.StartNew();
         await using var webhook = await WebhookReceiver.StartAsync();
         await using var alertmanager = await AlertmanagerServer.StartAsync(webhook.Url);
@@ -83,6 +90,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
         };
         var ledger = LedgerProcess.Start(ledgerSettings);
         var running = new List<AppInstance>();
+        using var stopSteady = new CancellationTokenSource();
         try
         {
             var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
@@ -142,7 +150,6 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             // One steady pod (Bedrock) lives through the run, so live per-pod panels have a fresh group when checked.
             var steady = await StartInstanceAsync($"e2e-steady-{random.Next():x8}", useBedrock: true, new Random(random.Next()));
             var steadyStartedAt = Now();
-            using var stopSteady = new CancellationTokenSource();
             var steadyLoop = Task.Run(async () =>
             {
                 while (!stopSteady.IsCancellationRequested)
@@ -207,7 +214,8 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             Assert.Equal($"{RunbookBaseUrl}/runbooks/daily-budget-exceeded.md", alert.Annotations["runbook_url"]);
             Assert.True(File.Exists(Path.Combine(Prerequisites.RepoRoot, "functions", "corpus", "runbooks", "daily-budget-exceeded.md")));
             Assert.False(string.IsNullOrWhiteSpace(alert.Annotations.GetValueOrDefault("summary")));
-            output.WriteLine($"{watch.Elapsed}: webhook got {alert.Labels["alertname"]} ({alert.Status}), runbook_url {alert.Annotations["runbook_url"]}");
+            output.WriteLine($"{watch.Elapsed}: webhook got {alert.Labels["alertname"]} ({alert.Status}), runbook_url {alert.Annotations["runbook_url"]}; " +
+                $"all alerts received: {string.Join(", ", webhook.Alerts.Select(a => a.Labels.GetValueOrDefault("alertname")).Distinct())}");
 
             // 5. Dashboards, while the steady pod is still live.
             await AssertEveryPanelHasDataAsync(prometheus);
@@ -280,6 +288,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
         }
         finally
         {
+            await stopSteady.CancelAsync();
             ledger.Dispose();
             foreach (var instance in running.ToList())
             {
