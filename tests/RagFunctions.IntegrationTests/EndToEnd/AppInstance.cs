@@ -116,12 +116,11 @@ internal sealed class AppInstance
         }
     }
 
-    public int FailedPushes => _pushLog.FailedPushes;
-
-    /// <summary>Status counts, and the problem title of the first answer of each error status.</summary>
+    /// <summary>Status counts, the problem title of the first answer of each error status, and failed pushes if any.</summary>
     public string Describe() =>
         string.Join(" ", _statuses.OrderBy(s => s.Key).Select(s => string.Create(CultureInfo.InvariantCulture,
-            $"{s.Key}x{s.Value}{(_firstProblem.TryGetValue(s.Key, out var title) ? $" ({title})" : string.Empty)}")));
+            $"{s.Key}x{s.Value}{(_firstProblem.TryGetValue(s.Key, out var title) ? $" ({title})" : string.Empty)}")))
+        + (_pushLog.FailedPushes > 0 ? $"; failed pushes {_pushLog.FailedPushes}" : string.Empty);
 
     private void Count(int status, HttpCallResult? response = null)
     {
