@@ -3,7 +3,10 @@ using System.Text.Json;
 
 namespace RagFunctions.IntegrationTests.Infrastructure;
 
-/// <summary>A real Prometheus scraping one Pushgateway every second with honor_labels, queried through its HTTP API.</summary>
+/// <summary>
+/// A real Prometheus scraping one Pushgateway every second with honor_labels, queried through its HTTP API; optionally
+/// evaluating a rules file every second and sending alerts to an Alertmanager.
+/// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
 {
     public const double ScrapeIntervalSeconds = 1;
@@ -20,10 +23,24 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     public Uri Url => new($"http://127.0.0.1:{_server.Port}");
 
-    public static async Task<PrometheusServer> StartAsync(int pushgatewayPort)
+    /// <param name="pushgatewayPort">Loopback port of the Pushgateway to scrape.</param>
+    /// <param name="rules">Rendered rules file text (evaluated every second), or null for none.</param>
+    /// <param name="alertmanagerPort">Loopback port of an Alertmanager to send alerts to, or null for none.</param>
+    public static async Task<PrometheusServer> StartAsync(int pushgatewayPort, string? rules = null, int? alertmanagerPort = null)
     {
         var folder = Directory.CreateTempSubdirectory("prometheus-").FullName;
         var config = Path.Combine(folder, "prometheus.yml");
+        var ruleFiles = string.Empty;
+        if (rules is not null)
+        {
+            var rulesPath = Path.Combine(folder, "rules.yaml");
+            await File.WriteAllTextAsync(rulesPath, rules);
+            ruleFiles = $"rule_files: [\"{rulesPath}\"]\n";
+        }
+
+        var alerting = alertmanagerPort is { } am
+            ? $"alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [\"127.0.0.1:{am}\"]\n"
+            : string.Empty;
         await File.WriteAllTextAsync(config, $"""
             global:
               scrape_interval: {ScrapeIntervalSeconds}s
@@ -33,7 +50,8 @@ public sealed class PrometheusServer : IAsyncDisposable
                 honor_labels: true
                 static_configs:
                   - targets: ["127.0.0.1:{pushgatewayPort}"]
-            """);
+
+            """ + ruleFiles + alerting);
         var port = FreePort.Next();
         var server = await BackgroundServer.StartAsync("prometheus", Prerequisites.Prometheus,
         [
