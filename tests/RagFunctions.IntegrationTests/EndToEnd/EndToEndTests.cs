@@ -10,6 +10,8 @@ using RagFunctions.IntegrationTests.Ledger;
 using RagFunctions.TestHost;
 using Xunit.Abstractions;
 
+using RagFunctions.Verify;
+
 namespace RagFunctions.IntegrationTests.EndToEnd;
 
 /// <summary>
@@ -300,7 +302,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
 
     private async Task AssertEveryPanelHasDataAsync(PrometheusServer prometheus)
     {
-        var panels = DashboardQueries.Load(Prerequisites.RepoRoot, Environment, rateInterval: "1m", range: "1h");
+        var panels = DashboardQueries.Load(Path.Combine(Prerequisites.RepoRoot, "dashboards"), Environment, rateInterval: "1m", range: "1h");
         var unknownSources = new List<string>();
         var excluded = new HashSet<string>(StringComparer.Ordinal);
         var checks = new List<(string Name, string Expr)>();
