@@ -65,6 +65,22 @@ public sealed class BedrockStandIn : IAsyncDisposable
         return standIn;
     }
 
+    /// <summary>
+    /// Points app settings at this stand-in (Bedrock provider, fast retries) and puts its static credentials where the
+    /// SDK's default chain looks first, the process environment.
+    /// </summary>
+    public void Configure(IDictionary<string, string?> settings, string modelId = "amazon.nova-lite-v1:0", int maxRetries = 1, int retryBaseDelayMilliseconds = 1)
+    {
+        settings["Rag:Generation:Provider"] = "Bedrock";
+        settings["Rag:Generation:Bedrock:Region"] = "us-east-1";
+        settings["Rag:Generation:Bedrock:ModelId"] = modelId;
+        settings["Rag:Generation:Bedrock:Endpoint"] = BaseUri.ToString();
+        settings["Rag:Generation:Bedrock:MaxRetries"] = maxRetries.ToString(CultureInfo.InvariantCulture);
+        settings["Rag:Generation:Bedrock:RetryBaseDelayMilliseconds"] = retryBaseDelayMilliseconds.ToString(CultureInfo.InvariantCulture);
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", Credentials.AccessKeyId);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", Credentials.SecretAccessKey);
+    }
+
     public static string ConverseJson(string text = "Restart the pod.", string stopReason = "end_turn") =>
         $$$"""{"output":{"message":{"role":"assistant","content":[{"text":"{{{text}}}"}]}},"stopReason":"{{{stopReason}}}","usage":{"inputTokens":12,"outputTokens":5,"totalTokens":17},"metrics":{"latencyMs":40}}""";
 

@@ -116,12 +116,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
                 };
                 if (useBedrock)
                 {
-                    settings["Rag:Generation:Provider"] = "Bedrock";
-                    settings["Rag:Generation:Bedrock:Region"] = "us-east-1";
-                    settings["Rag:Generation:Bedrock:ModelId"] = BedrockModel;
-                    settings["Rag:Generation:Bedrock:Endpoint"] = bedrock.BaseUri.ToString();
-                    settings["Rag:Generation:Bedrock:MaxRetries"] = "1";
-                    settings["Rag:Generation:Bedrock:RetryBaseDelayMilliseconds"] = "20";
+                    bedrock.Configure(settings, BedrockModel, maxRetries: 1, retryBaseDelayMilliseconds: 20);
                 }
 
                 return settings;

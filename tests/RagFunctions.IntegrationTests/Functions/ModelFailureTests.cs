@@ -21,15 +21,7 @@ public sealed class ModelFailureTests(AppHostFixture app)
     private async Task<InProcessFunctionHost> BedrockHostAsync(BedrockStandIn standIn)
     {
         var settings = AppHostFixture.Settings(app.Azurite);
-        settings["Rag:Generation:Provider"] = "Bedrock";
-        settings["Rag:Generation:Bedrock:Region"] = "us-east-1";
-        settings["Rag:Generation:Bedrock:ModelId"] = Model;
-        settings["Rag:Generation:Bedrock:Endpoint"] = standIn.BaseUri.ToString();
-        settings["Rag:Generation:Bedrock:MaxRetries"] = "1";
-        settings["Rag:Generation:Bedrock:RetryBaseDelayMilliseconds"] = "1";
-        // Static stand-in credentials through the same variables the SDK's default chain reads first.
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", BedrockStandIn.Credentials.AccessKeyId);
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", BedrockStandIn.Credentials.SecretAccessKey);
+        standIn.Configure(settings, Model);
         return await InProcessFunctionHost.StartAsync(settings);
     }
 

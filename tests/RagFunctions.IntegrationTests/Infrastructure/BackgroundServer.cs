@@ -44,6 +44,33 @@ public sealed class BackgroundServer : IDisposable
         string name, string executable, IEnumerable<string> arguments, int port, TimeSpan? startTimeout = null,
         IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
+        var server = Launch(name, executable, arguments, port, environment, workingDirectory);
+        var process = server._process;
+        var deadline = DateTime.UtcNow + (startTimeout ?? TimeSpan.FromSeconds(30));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{name} exited with {process.ExitCode} before listening on {port}:\n{server.Output}");
+            }
+
+            if (await server.AcceptsConnectionsAsync())
+            {
+                return server;
+            }
+
+            await Task.Delay(50);
+        }
+
+        server.Dispose();
+        throw new TimeoutException($"{name} did not listen on 127.0.0.1:{port} in time:\n{server.Output}");
+    }
+
+    /// <summary>Starts a process that listens on no port (or whose readiness the caller checks), with its output captured.</summary>
+    public static BackgroundServer Launch(
+        string name, string executable, IEnumerable<string> arguments, int port = 0,
+        IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    {
         var info = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -67,25 +94,7 @@ public sealed class BackgroundServer : IDisposable
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow + (startTimeout ?? TimeSpan.FromSeconds(30));
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"{name} exited with {process.ExitCode} before listening on {port}:\n{server.Output}");
-            }
-
-            if (await server.AcceptsConnectionsAsync())
-            {
-                return server;
-            }
-
-            await Task.Delay(50);
-        }
-
-        server.Dispose();
-        throw new TimeoutException($"{name} did not listen on 127.0.0.1:{port} in time:\n{server.Output}");
+        return server;
     }
 
     public async Task<bool> AcceptsConnectionsAsync()
@@ -146,10 +155,13 @@ public sealed class BackgroundServer : IDisposable
 
         lock (_output)
         {
-            if (_output.Length < 64 * 1024)
+            // Keep the newest output: late lines (the last fold, the crash) are the ones a failing test needs.
+            if (_output.Length > 256 * 1024)
             {
-                _output.AppendLine(line);
+                _output.Remove(0, 128 * 1024);
             }
+
+            _output.AppendLine(line);
         }
     }
 }

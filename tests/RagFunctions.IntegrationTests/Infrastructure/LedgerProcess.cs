@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace RagFunctions.IntegrationTests.Infrastructure;
 
 /// <summary>
@@ -9,10 +6,9 @@ namespace RagFunctions.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class LedgerProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly BackgroundServer _process;
 
-    private LedgerProcess(Process process) => _process = process;
+    private LedgerProcess(BackgroundServer process) => _process = process;
 
     public static string AssemblyPath
     {
@@ -23,79 +19,29 @@ public sealed class LedgerProcess : IDisposable
         }
     }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     public bool HasExited => _process.HasExited;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public static LedgerProcess Start(IReadOnlyDictionary<string, string> settings)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var environment = new Dictionary<string, string>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["Logging__Console__FormatterName"] = "simple",
         };
-        info.ArgumentList.Add("exec");
-        info.ArgumentList.Add(AssemblyPath);
-        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        info.Environment["Logging__Console__FormatterName"] = "simple";
         foreach (var (key, value) in settings)
         {
-            info.Environment["Ledger__" + key] = value;
+            environment["Ledger__" + key] = value;
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the ledger");
-        var ledger = new LedgerProcess(process);
-        process.OutputDataReceived += (_, e) => ledger.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => ledger.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return ledger;
+        return new LedgerProcess(BackgroundServer.Launch("ledger", "dotnet", ["exec", AssemblyPath], environment: environment));
     }
 
     /// <summary>SIGKILL by PID, as a node failure would.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
-        }
-    }
+    public void Kill() => _process.Kill();
 
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            if (_output.Length > 256 * 1024)
-            {
-                _output.Remove(0, 128 * 1024);
-            }
-
-            _output.AppendLine(line);
-        }
-    }
+    public void Dispose() => _process.Dispose();
 }
