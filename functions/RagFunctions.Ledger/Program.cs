@@ -1,2 +1,7 @@
-Console.Error.WriteLine("ledger: not implemented yet");
-return 2;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using RagFunctions.Ledger;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Services.AddLedger(builder.Configuration);
+await builder.Build().RunAsync();

@@ -1,0 +1,126 @@
+using System.Text;
+
+namespace RagFunctions.Ledger;
+
+/// <summary>The ledger's own gauges and counters, exposed beside the totals under rag_ledger_* (never folded).</summary>
+public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups);
+
+/// <summary>Renders the ledger group (text format 0.0.4) and applies the first-sample hold-back.</summary>
+public static class LedgerExposition
+{
+    /// <summary>
+    /// The ledger group's text. A unit whose first push has not been confirmed, or was confirmed less than
+    /// <paramref name="holdSeconds"/> ago, is rendered at 0 (all buckets, sum and count of a histogram together):
+    /// Prometheus' first sample of every ledger series is 0, so rate()/increase() see its first increment.
+    /// Returns the units rendered before their first confirmed push; the caller stamps them once the push is accepted.
+    /// </summary>
+    public static (string Text, IReadOnlyList<LedgerUnit> Unconfirmed) Render(LedgerState state, double now, double holdSeconds, LedgerSelfMetrics self)
+    {
+        var text = new StringBuilder();
+        var unconfirmed = new List<LedgerUnit>();
+        foreach (var family in state.Units.Values.GroupBy(u => u.Family).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            if (!state.Families.TryGetValue(family.Key, out var info))
+            {
+                continue;
+            }
+
+            text.Append("# HELP ").Append(family.Key).Append(' ').Append(EscapeHelp(info.Help)).Append('\n');
+            text.Append("# TYPE ").Append(family.Key).Append(' ').Append(info.Type).Append('\n');
+            foreach (var unit in family.OrderBy(u => u.Labels, StringComparer.Ordinal))
+            {
+                if (unit.FirstPushedAt is null)
+                {
+                    unconfirmed.Add(unit);
+                }
+
+                var exposed = unit.FirstPushedAt is { } first && now - first >= holdSeconds;
+                if (info.Type == "histogram")
+                {
+                    AppendHistogram(text, unit, exposed);
+                }
+                else
+                {
+                    AppendLine(text, unit.Family, unit.Labels, null, exposed ? unit.Values.GetValueOrDefault(SamplePart.Counter) : 0);
+                }
+            }
+        }
+
+        AppendSelf(text, "rag_ledger_commits_total", "counter", "State commits of the ledger (fold results and first-push stamps).", state.Counters.Commits);
+        AppendSelf(text, "rag_ledger_groups_retired_total", "counter", "Stale instance groups folded one last time and deleted from the Pushgateway.", state.Counters.GroupsRetired);
+        AppendSelf(text, "rag_ledger_stale_replays_ignored_total", "counter", "Instance groups older than what the ledger had folded (restored or replayed copies), ignored.", state.Counters.StaleReplaysIgnored);
+        AppendSelf(text, "rag_ledger_instance_restarts_total", "counter", "Instances whose counters went down under the same grouping key, counted afresh.", state.Counters.InstanceRestarts);
+        AppendSelf(text, "rag_ledger_tombstoned_pushes_dropped_total", "counter", "Groups of already retired instances that reappeared and were deleted uncounted.", state.Counters.TombstonedPushesDropped);
+        AppendSelf(text, "rag_ledger_last_fold_timestamp_seconds", "gauge", "Unix time of the ledger's last committed fold cycle.", self.LastCycleTime);
+        AppendSelf(text, "rag_ledger_tracked_instances", "gauge", "Instances with watermarks (live or not yet retired).", state.Instances.Count);
+        AppendSelf(text, "rag_ledger_tombstones", "gauge", "Retired instance ids remembered.", state.Tombstones.Count);
+        AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold, the ledger's own included.", self.PushgatewayGroups);
+        return (text.ToString(), unconfirmed);
+    }
+
+    /// <summary>
+    /// Restarts the hold of every unit still held at 0: after a Pushgateway restart or outage the zero may never have
+    /// been scraped. Units already exposed keep their totals, so no series ever goes down.
+    /// </summary>
+    public static bool RestartHolds(LedgerState state, double now, double holdSeconds)
+    {
+        var restarted = false;
+        foreach (var unit in state.Units.Values)
+        {
+            if (unit.FirstPushedAt is { } first && now - first < holdSeconds)
+            {
+                unit.FirstPushedAt = null;
+                restarted = true;
+            }
+        }
+
+        return restarted;
+    }
+
+    private static void AppendHistogram(StringBuilder text, LedgerUnit unit, bool exposed)
+    {
+        var buckets = new List<(double Bound, double Value)>();
+        foreach (var (part, value) in unit.Values)
+        {
+            if (SamplePart.TryGetBucket(part, out var bound))
+            {
+                buckets.Add((bound, value));
+            }
+        }
+
+        buckets.Sort((a, b) => a.Bound.CompareTo(b.Bound));
+        foreach (var (bound, value) in buckets)
+        {
+            AppendLine(text, unit.Family + "_bucket", unit.Labels, SamplePart.FormatBound(bound), exposed ? value : 0);
+        }
+
+        AppendLine(text, unit.Family + "_sum", unit.Labels, null, exposed ? unit.Values.GetValueOrDefault(SamplePart.Sum) : 0);
+        AppendLine(text, unit.Family + "_count", unit.Labels, null, exposed ? unit.Values.GetValueOrDefault(SamplePart.Count) : 0);
+    }
+
+    private static void AppendLine(StringBuilder text, string name, string labels, string? le, double value)
+    {
+        text.Append(name);
+        if (labels.Length > 0 || le is not null)
+        {
+            text.Append('{').Append(labels);
+            if (le is not null)
+            {
+                text.Append(labels.Length > 0 ? "," : string.Empty).Append("le=\"").Append(le).Append('"');
+            }
+
+            text.Append('}');
+        }
+
+        text.Append(' ').Append(SamplePart.FormatValue(value)).Append('\n');
+    }
+
+    private static void AppendSelf(StringBuilder text, string name, string type, string help, double value)
+    {
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+        text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+        AppendLine(text, name, string.Empty, null, value);
+    }
+
+    private static string EscapeHelp(string help) => help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}

@@ -1,0 +1,68 @@
+using System.Text.Json.Serialization;
+
+namespace RagFunctions.Ledger;
+
+/// <summary>
+/// Everything the ledger knows, saved as one versioned document: totals per series, per-instance watermarks
+/// (the last value folded from each live instance), tombstones of retired instances and the ledger's own counters.
+/// </summary>
+public sealed class LedgerState
+{
+    /// <summary>Family name → TYPE and HELP, so the ledger can re-push after a restart without the Pushgateway.</summary>
+    public Dictionary<string, FamilyInfo> Families { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Unit key (<c>family{labels}</c>, without job/instance) → totals of that counter or histogram label set.</summary>
+    public Dictionary<string, LedgerUnit> Units { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Instance id → its watermarks.</summary>
+    public Dictionary<string, InstanceMark> Instances { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Retired instance id → unix seconds of its retirement.</summary>
+    public Dictionary<string, double> Tombstones { get; init; } = new(StringComparer.Ordinal);
+
+    public LedgerCounters Counters { get; init; } = new();
+}
+
+/// <summary>Prometheus TYPE (<c>counter</c> or <c>histogram</c>) and HELP of a folded family.</summary>
+public sealed record FamilyInfo(string Type, string Help);
+
+/// <summary>One counter series or one histogram label set; a unit is exposed (or held at 0) as a whole.</summary>
+public sealed class LedgerUnit
+{
+    public required string Family { get; init; }
+
+    /// <summary>Canonical label text without braces: <c>a="x",b="y"</c>, sorted by name.</summary>
+    public required string Labels { get; init; }
+
+    /// <summary>Unix seconds when the ledger group carrying this unit at 0 was first accepted; null until then.</summary>
+    public double? FirstPushedAt { get; set; }
+
+    /// <summary>Part (<see cref="SamplePart"/>) → total over all instances ever.</summary>
+    public Dictionary<string, double> Values { get; init; } = new(StringComparer.Ordinal);
+}
+
+public sealed class InstanceMark
+{
+    /// <summary>push_time_seconds of the newest group of this instance folded so far.</summary>
+    public double PushTime { get; set; }
+
+    /// <summary>Sample id → last folded value. Zeros are left out to keep the state small.</summary>
+    public Dictionary<string, double> Values { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class LedgerCounters
+{
+    public long Commits { get; set; }
+
+    public long GroupsRetired { get; set; }
+
+    public long StaleReplaysIgnored { get; set; }
+
+    public long InstanceRestarts { get; set; }
+
+    public long TombstonedPushesDropped { get; set; }
+}
+
+[JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(LedgerState))]
+internal sealed partial class LedgerStateJson : JsonSerializerContext;

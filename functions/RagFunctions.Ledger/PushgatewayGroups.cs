@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace RagFunctions.Ledger;
+
+/// <summary>One sample of an instance group: a counter value, or a histogram's bucket, sum or count.</summary>
+/// <param name="Family">Metric family name (histograms without _bucket/_sum/_count).</param>
+/// <param name="Labels">Canonical label text without job and instance (<see cref="SamplePart.CanonicalLabels"/>).</param>
+/// <param name="Part">"" for a counter, "sum", "count", or "le:&lt;bound&gt;" for a bucket.</param>
+public sealed record Sample(string Family, string Labels, string Part, double Value)
+{
+    public string Unit => SamplePart.UnitKey(Family, Labels);
+
+    public string Id => Unit + "#" + Part;
+}
+
+/// <summary>One per-instance group on the Pushgateway, reduced to the foldable rag_ families.</summary>
+public sealed record InstanceGroup(string Instance, double PushTime, IReadOnlyDictionary<string, FamilyInfo> Families, IReadOnlyList<Sample> Samples);
+
+public static class SamplePart
+{
+    public const string Counter = "";
+    public const string Sum = "sum";
+    public const string Count = "count";
+
+    public static string Bucket(double upperBound) => "le:" + FormatBound(upperBound);
+
+    public static bool TryGetBucket(string part, out double upperBound)
+    {
+        upperBound = 0;
+        return part.StartsWith("le:", StringComparison.Ordinal) && TryParseValue(part[3..], out upperBound);
+    }
+
+    public static string UnitKey(string family, string labels) => family + "{" + labels + "}";
+
+    public static string FormatBound(double bound) => double.IsPositiveInfinity(bound) ? "+Inf" : FormatValue(bound);
+
+    /// <summary>Round-trippable, culture-invariant: totals survive text exactly.</summary>
+    public static string FormatValue(double value) =>
+        double.IsPositiveInfinity(value) ? "+Inf" : double.IsNegativeInfinity(value) ? "-Inf" : double.IsNaN(value) ? "NaN"
+        : value.ToString("R", CultureInfo.InvariantCulture);
+
+    public static bool TryParseValue(string text, out double value)
+    {
+        switch (text)
+        {
+            case "+Inf" or "Inf":
+                value = double.PositiveInfinity;
+                return true;
+            case "-Inf":
+                value = double.NegativeInfinity;
+                return true;
+            case "NaN":
+                value = double.NaN;
+                return true;
+            default:
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        }
+    }
+
+    /// <summary>Sorted by name, job/instance/le dropped, values escaped as in the text format.</summary>
+    public static string CanonicalLabels(IEnumerable<KeyValuePair<string, string>> labels)
+    {
+        var builder = new StringBuilder();
+        foreach (var (name, value) in labels.Where(l => l.Key is not ("job" or "instance" or "le")).OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            if (builder.Length > 0)
+            {
+                builder.Append(',');
+            }
+
+            builder.Append(name).Append("=\"");
+            foreach (var c in value)
+            {
+                builder.Append(c switch
+                {
+                    '\\' => "\\\\",
+                    '"' => "\\\"",
+                    '\n' => "\\n",
+                    _ => c.ToString(),
+                });
+            }
+
+            builder.Append('"');
+        }
+
+        return builder.ToString();
+    }
+}
+
+/// <summary>Reads the Pushgateway's <c>GET /api/v1/metrics</c> answer.</summary>
+public static class PushgatewayGroups
+{
+    public const string LedgerFamilyPrefix = "rag_ledger_";
+
+    /// <summary>
+    /// The groups of <paramref name="instanceJob"/> that have an instance label, with only their rag_ counters and
+    /// histograms. The ledger's own group, other jobs and rag_ledger_* families are never folded.
+    /// </summary>
+    public static IReadOnlyList<InstanceGroup> Parse(string json, string instanceJob)
+    {
+        using var document = JsonDocument.Parse(json);
+        var groups = new List<InstanceGroup>();
+        foreach (var group in document.RootElement.GetProperty("data").EnumerateArray())
+        {
+            var groupLabels = ReadLabels(group.GetProperty("labels"));
+            if (!groupLabels.TryGetValue("job", out var job) || job != instanceJob
+                || !groupLabels.TryGetValue("instance", out var instance) || string.IsNullOrEmpty(instance))
+            {
+                continue;
+            }
+
+            var pushTime = double.NaN;
+            var families = new Dictionary<string, FamilyInfo>(StringComparer.Ordinal);
+            var samples = new List<Sample>();
+            foreach (var property in group.EnumerateObject())
+            {
+                if (property.Value.ValueKind != JsonValueKind.Object || !property.Value.TryGetProperty("metrics", out var metrics))
+                {
+                    continue;
+                }
+
+                var name = property.Name;
+                var type = property.Value.TryGetProperty("type", out var t) ? t.GetString() : null;
+                if (name == "push_time_seconds")
+                {
+                    foreach (var metric in metrics.EnumerateArray())
+                    {
+                        _ = SamplePart.TryParseValue(metric.GetProperty("value").GetString() ?? "NaN", out pushTime);
+                    }
+
+                    continue;
+                }
+
+                if (!name.StartsWith("rag_", StringComparison.Ordinal) || name.StartsWith(LedgerFamilyPrefix, StringComparison.Ordinal)
+                    || type is not ("COUNTER" or "HISTOGRAM"))
+                {
+                    continue;
+                }
+
+                var help = property.Value.TryGetProperty("help", out var h) ? h.GetString() ?? string.Empty : string.Empty;
+                families[name] = new FamilyInfo(type == "COUNTER" ? "counter" : "histogram", help);
+                foreach (var metric in metrics.EnumerateArray())
+                {
+                    var labels = SamplePart.CanonicalLabels(ReadLabels(metric.GetProperty("labels")));
+                    if (type == "COUNTER")
+                    {
+                        samples.Add(new Sample(name, labels, SamplePart.Counter, ReadNumber(metric, "value")));
+                        continue;
+                    }
+
+                    foreach (var bucket in metric.GetProperty("buckets").EnumerateObject())
+                    {
+                        if (SamplePart.TryParseValue(bucket.Name, out var bound))
+                        {
+                            samples.Add(new Sample(name, labels, SamplePart.Bucket(bound), ReadNumber(bucket.Value)));
+                        }
+                    }
+
+                    samples.Add(new Sample(name, labels, SamplePart.Sum, ReadNumber(metric, "sum")));
+                    samples.Add(new Sample(name, labels, SamplePart.Count, ReadNumber(metric, "count")));
+                }
+            }
+
+            if (!double.IsNaN(pushTime))
+            {
+                groups.Add(new InstanceGroup(instance, pushTime, families, samples));
+            }
+        }
+
+        return groups;
+    }
+
+    /// <summary>Number of groups of any job, for the ledger's own gauge.</summary>
+    public static int CountGroups(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("data").GetArrayLength();
+    }
+
+    private static Dictionary<string, string> ReadLabels(JsonElement labels)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var label in labels.EnumerateObject())
+        {
+            result[label.Name] = label.Value.GetString() ?? string.Empty;
+        }
+
+        return result;
+    }
+
+    private static double ReadNumber(JsonElement metric, string property) => ReadNumber(metric.GetProperty(property));
+
+    private static double ReadNumber(JsonElement value) =>
+        SamplePart.TryParseValue(value.GetString() ?? "NaN", out var number) ? number : double.NaN;
+}

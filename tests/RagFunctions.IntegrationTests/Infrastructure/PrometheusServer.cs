@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace RagFunctions.IntegrationTests.Infrastructure;
+
+/// <summary>A real Prometheus scraping one Pushgateway every second with honor_labels, queried through its HTTP API.</summary>
+public sealed class PrometheusServer : IAsyncDisposable
+{
+    public const double ScrapeIntervalSeconds = 1;
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly string _folder;
+    private readonly BackgroundServer _server;
+
+    private PrometheusServer(string folder, BackgroundServer server)
+    {
+        _folder = folder;
+        _server = server;
+    }
+
+    public Uri Url => new($"http://127.0.0.1:{_server.Port}");
+
+    public static async Task<PrometheusServer> StartAsync(int pushgatewayPort)
+    {
+        var folder = Directory.CreateTempSubdirectory("prometheus-").FullName;
+        var config = Path.Combine(folder, "prometheus.yml");
+        await File.WriteAllTextAsync(config, $"""
+            global:
+              scrape_interval: {ScrapeIntervalSeconds}s
+              evaluation_interval: {ScrapeIntervalSeconds}s
+            scrape_configs:
+              - job_name: pushgateway
+                honor_labels: true
+                static_configs:
+                  - targets: ["127.0.0.1:{pushgatewayPort}"]
+            """);
+        var port = FreePort.Next();
+        var server = await BackgroundServer.StartAsync("prometheus", Prerequisites.Prometheus,
+        [
+            $"--config.file={config}",
+            $"--storage.tsdb.path={Path.Combine(folder, "data")}",
+            $"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ], port);
+        return new PrometheusServer(folder, server);
+    }
+
+    /// <summary>An instant query: each series' labels (without __name__ folded in) and value.</summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>> QueryAsync(string expression, double? at = null)
+    {
+        var result = await ApiAsync(expression, at);
+        return result.EnumerateArray().Select(item => (
+            (IReadOnlyDictionary<string, string>)item.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty),
+            ParseValue(item.GetProperty("value")[1].GetString()!))).ToList();
+    }
+
+    /// <summary>A range-vector query (e.g. <c>x[10m]</c>): every raw sample of each series, oldest first.</summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, IReadOnlyList<(double Time, double Value)> Samples)>> RawSamplesAsync(string rangeExpression)
+    {
+        var result = await ApiAsync(rangeExpression, null);
+        return result.EnumerateArray().Select(item => (
+            (IReadOnlyDictionary<string, string>)item.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty),
+            (IReadOnlyList<(double, double)>)item.GetProperty("values").EnumerateArray()
+                .Select(v => (v[0].GetDouble(), ParseValue(v[1].GetString()!))).ToList())).ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _server.Dispose();
+        await Task.CompletedTask;
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort.
+        }
+    }
+
+    private async Task<JsonElement> ApiAsync(string expression, double? at)
+    {
+        var query = "query=" + Uri.EscapeDataString(expression) + (at is { } t ? "&time=" + t.ToString("R", CultureInfo.InvariantCulture) : string.Empty);
+        using var response = await Http.GetAsync(new Uri(Url, "/api/v1/query?" + query));
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Prometheus query {expression} failed: {(int)response.StatusCode} {body}");
+        }
+
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.GetProperty("data").GetProperty("result").Clone();
+    }
+
+    private static double ParseValue(string text) => text switch
+    {
+        "+Inf" => double.PositiveInfinity,
+        "-Inf" => double.NegativeInfinity,
+        "NaN" => double.NaN,
+        _ => double.Parse(text, CultureInfo.InvariantCulture),
+    };
+}

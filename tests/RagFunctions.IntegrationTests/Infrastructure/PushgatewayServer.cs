@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace RagFunctions.IntegrationTests.Infrastructure;
+
+/// <summary>A real Pushgateway on a free loopback port with a persistence file; restartable on the same port and file.</summary>
+public sealed class PushgatewayServer : IAsyncDisposable
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly string _folder;
+    private BackgroundServer _server;
+
+    private PushgatewayServer(string folder, BackgroundServer server, int port)
+    {
+        _folder = folder;
+        _server = server;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public Uri Url => new($"http://127.0.0.1:{Port}");
+
+    public string Output => _server.Output;
+
+    public static async Task<PushgatewayServer> StartAsync()
+    {
+        var folder = Directory.CreateTempSubdirectory("pushgateway-").FullName;
+        var port = FreePort.Next();
+        return new PushgatewayServer(folder, await LaunchAsync(folder, port), port);
+    }
+
+    /// <summary>SIGTERM (the Pushgateway persists on shutdown), then start again on the same port and file.</summary>
+    public async Task RestartAsync()
+    {
+        _server.Stop(TimeSpan.FromSeconds(10));
+        _server.Dispose();
+        _server = await LaunchAsync(_folder, Port);
+    }
+
+    /// <summary>Every group's labels and push time, from the JSON API.</summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double PushTime)>> GroupsAsync()
+    {
+        using var document = JsonDocument.Parse(await Http.GetStringAsync(new Uri(Url, "/api/v1/metrics")));
+        var groups = new List<(IReadOnlyDictionary<string, string>, double)>();
+        foreach (var group in document.RootElement.GetProperty("data").EnumerateArray())
+        {
+            var labels = group.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty);
+            var push = group.GetProperty("push_time_seconds").GetProperty("metrics")[0].GetProperty("value").GetString()!;
+            groups.Add((labels, double.Parse(push, CultureInfo.InvariantCulture)));
+        }
+
+        return groups;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _server.Dispose();
+        await Task.CompletedTask;
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort.
+        }
+    }
+
+    private static Task<BackgroundServer> LaunchAsync(string folder, int port) =>
+        BackgroundServer.StartAsync("pushgateway", Prerequisites.Pushgateway,
+        [
+            $"--web.listen-address=127.0.0.1:{port}",
+            $"--persistence.file={Path.Combine(folder, "pg.data")}",
+            "--persistence.interval=1s",
+            "--log.level=warn",
+        ], port);
+}
