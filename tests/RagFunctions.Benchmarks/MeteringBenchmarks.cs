@@ -51,6 +51,7 @@ public class MeteringBenchmarks
     private Histogram<double> _otelQueryCost = null!;
     private Histogram<long> _otelRetrieved = null!;
 
+    private readonly CountingExporter _exporter = new();
     private readonly long[] _floor = new long[16 * 11];
 
     [GlobalSetup]
@@ -76,7 +77,7 @@ public class MeteringBenchmarks
             .AddView("rag_request_duration_seconds", new ExplicitBucketHistogramConfiguration { Boundaries = RagMetrics.DurationBuckets })
             .AddView("rag_query_cost_dollars", new ExplicitBucketHistogramConfiguration { Boundaries = RagMetrics.QueryCostBuckets })
             .AddView("rag_retrieved_documents", new ExplicitBucketHistogramConfiguration { Boundaries = RagMetrics.RetrievedDocumentBuckets })
-            .AddReader(new BaseExportingMetricReader(new DiscardingExporter()))
+            .AddReader(new BaseExportingMetricReader(_exporter))
             .Build();
         _meter = new Meter(meterName);
         _otelCost = _meter.CreateCounter<double>("rag_cost_dollars_total");
@@ -91,23 +92,18 @@ public class MeteringBenchmarks
         }
     }
 
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        // Proves the updates landed where they were meant to, so no variant measured a no-op.
-        if (_model.InputTokens.Value <= 0 || _metrics.TotalStage.Count == 0)
-        {
-            throw new InvalidOperationException("RagMetrics children were never updated.");
-        }
+    // Each cleanup proves its variant's updates landed where they were meant to, so no variant measured a no-op.
+    [GlobalCleanup(Target = nameof(PrometheusCachedChildren))]
+    public void CleanupCached() => Release(_model.InputTokens.Value > 0 && _metrics.TotalStage.Count > 0, "RagMetrics children");
 
-        if (!_meterProvider.ForceFlush())
-        {
-            throw new InvalidOperationException("OpenTelemetry reader did not collect.");
-        }
+    [GlobalCleanup(Target = nameof(PrometheusWithLabels))]
+    public void CleanupWithLabels() => Release(_naiveDuration.WithLabels("total", Environment).Count > 0, "WithLabels children");
 
-        _meterProvider.Dispose();
-        _meter.Dispose();
-    }
+    [GlobalCleanup(Target = nameof(OpenTelemetrySdk))]
+    public void CleanupOpenTelemetry() => Release(_meterProvider.ForceFlush() && _exporter.PointsExported > 0, "OpenTelemetry instruments");
+
+    [GlobalCleanup(Target = nameof(InterlockedFloor))]
+    public void CleanupFloor() => Release(_floor[160] > 0, "Interlocked floor");
 
     [Benchmark(Baseline = true, Description = "prometheus-net, RagMetrics cached children")]
     public void PrometheusCachedChildren()
@@ -176,8 +172,32 @@ public class MeteringBenchmarks
         Interlocked.Increment(ref _floor[160]);
     }
 
-    private sealed class DiscardingExporter : BaseExporter<Metric>
+    private void Release(bool updated, string variant)
     {
-        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
+        _meterProvider.Dispose();
+        _meter.Dispose();
+        if (!updated)
+        {
+            throw new InvalidOperationException($"{variant} were never updated: the figure measured a no-op.");
+        }
+    }
+
+    /// <summary>Drops what the reader collects, counting the metric points so the run can prove the SDK aggregated.</summary>
+    private sealed class CountingExporter : BaseExporter<Metric>
+    {
+        public long PointsExported { get; private set; }
+
+        public override ExportResult Export(in Batch<Metric> batch)
+        {
+            foreach (var metric in batch)
+            {
+                foreach (ref readonly var point in metric.GetMetricPoints())
+                {
+                    PointsExported++;
+                }
+            }
+
+            return ExportResult.Success;
+        }
     }
 }
