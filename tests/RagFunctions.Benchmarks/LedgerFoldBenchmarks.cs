@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using RagFunctions.Ledger;
@@ -18,7 +19,7 @@ namespace RagFunctions.Benchmarks;
 /// </list>
 /// </summary>
 [Config(typeof(PercentilesConfig))]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 10)]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class LedgerFoldBenchmarks
 {
     private const int Groups = 10_000;
@@ -63,14 +64,20 @@ public class LedgerFoldBenchmarks
     [IterationCleanup]
     public void Report()
     {
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-        var instances = _state.Instances.Count;
-        var marks = _state.Instances.Values.Sum(m => m.Values.Count);
-        var summary = $"// Ledger state: {instances} instances ({marks} watermarks), {_state.Tombstones.Count} tombstones, {_state.Units.Count} units";
+        var summary = Describe(_state);
+        var withState = HeapAfterFullCollection();
         _state = null!;
-        var retained = before - GC.GetTotalMemory(forceFullCollection: true);
-        Console.WriteLine($"{summary}, ~{retained / 1024} KB retained");
+        var retained = withState - HeapAfterFullCollection();
+        Console.WriteLine($"{summary}, ~{retained / 1024 / 1024} MB retained");
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string Describe(LedgerState state) =>
+        $"// Ledger state: {state.Instances.Count} instances ({state.Instances.Values.Sum(m => m.Values.Count)} watermarks), " +
+        $"{state.Tombstones.Count} tombstones, {state.Units.Count} units";
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long HeapAfterFullCollection() => GC.GetTotalMemory(forceFullCollection: true);
 
     [Benchmark(Baseline = true, Description = "first fold, 10,000 new groups")]
     public int FirstFold() => LedgerFold.Fold(_state, _cycleOne, Start, StaleAfter, TombstoneRetention).GroupsFolded;
