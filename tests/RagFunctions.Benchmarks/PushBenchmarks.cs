@@ -94,7 +94,7 @@ public class PushBenchmarks
     {
         public Config()
         {
-            Add(new PercentilesConfig());
+            Add(new PerOperationConfig());
             AddColumn(new PayloadColumn());
         }
     }

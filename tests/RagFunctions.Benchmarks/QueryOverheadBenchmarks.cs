@@ -12,7 +12,7 @@ namespace RagFunctions.Benchmarks;
 /// "Extractive answerer" adds the offline answerer (sentence scoring + o200k token counts of prompt and answer): what a
 /// local run pays per query, not overhead of the Bedrock path.
 /// </summary>
-[Config(typeof(PercentilesConfig))]
+[Config(typeof(PerOperationConfig))]
 public class QueryOverheadBenchmarks
 {
     private ServiceProvider _zeroLatencyServices = null!;
