@@ -1,3 +1,4 @@
 using BenchmarkDotNet.Running;
+using RagFunctions.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(QueryOverheadBenchmarks).Assembly).Run(args);

@@ -1,0 +1,66 @@
+using RagFunctions.Core.Metrics;
+
+namespace RagFunctions.Benchmarks;
+
+/// <summary>
+/// The app's registry as a running instance has it: both known models, every function of the app, and a few hundred
+/// queries' worth of observations, so every series (all pre-created at 0) and some buckets carry values.
+/// </summary>
+public static class AppRegistry
+{
+    public static readonly string[] Models = ["amazon.nova-lite-v1:0", "local-extractive"];
+
+    /// <summary>The app's [Function] names and trigger types (RagFunctions.App/Functions).</summary>
+    public static readonly (string Function, string Trigger)[] Functions =
+    [
+        ("QueryFunction", "http"),
+        ("SubmitBatchFunction", "http"),
+        ("BatchStatusFunction", "http"),
+        ("ProcessQueryMessage", "queue"),
+        ("RecordPoisonMessage", "queue"),
+    ];
+
+    public static RagMetrics Create()
+    {
+        var metrics = new RagMetrics("bench", Models);
+        var functions = Functions.Select(f => metrics.ForFunction(f.Function, f.Trigger)).ToArray();
+        var random = new Random(42);
+        for (var i = 0; i < 500; i++)
+        {
+            var model = metrics.ForModel(Models[i % Models.Length]);
+            var generation = 0.2 + (random.NextDouble() * 2);
+            metrics.RetrievalStage.Observe(0.0002 + (random.NextDouble() * 0.002));
+            metrics.RetrievedDocuments.Observe(random.Next(0, 5));
+            metrics.GenerationStage.Observe(generation);
+            model.InputTokens.Inc(800 + random.Next(800));
+            model.OutputTokens.Inc(100 + random.Next(200));
+            model.CacheReadTokens.Inc(random.Next(512));
+            var cost = random.NextDouble() * 0.0002;
+            model.Cost.Inc(cost);
+            model.QueryCost.Observe(cost);
+            metrics.TotalStage.Observe(generation + 0.001);
+            metrics.CountRequest(i % 3 == 0 ? QueryTrigger.Queue : QueryTrigger.Http, QueryOutcome.Success);
+            var function = functions[i % functions.Length];
+            function.Succeeded.Inc();
+            function.Duration.Observe(generation + 0.003);
+        }
+
+        metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Invalid);
+        metrics.ForModel(Models[0]).CountError(LlmErrorKind.Throttling);
+        metrics.TotalErrorStage.Observe(1.5);
+        metrics.NoContext.Inc();
+        return metrics;
+    }
+
+    /// <summary>The exposition text the pusher PUTs.</summary>
+    public static byte[] Serialize(RagMetrics metrics)
+    {
+        using var body = new MemoryStream();
+        metrics.Registry.CollectAndExportAsTextAsync(body).GetAwaiter().GetResult();
+        return body.ToArray();
+    }
+
+    /// <summary>Sample lines of an exposition text (everything but # HELP / # TYPE and blank lines).</summary>
+    public static int SeriesCount(byte[] payload) =>
+        System.Text.Encoding.UTF8.GetString(payload).Split('\n').Count(line => line.Length > 0 && line[0] != '#');
+}

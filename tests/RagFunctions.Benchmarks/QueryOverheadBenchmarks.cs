@@ -1,0 +1,63 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.DependencyInjection;
+using RagFunctions.Core.Metrics;
+using RagFunctions.Core.Pipeline;
+
+namespace RagFunctions.Benchmarks;
+
+/// <summary>
+/// In-process cost of one query excluding the model call: validation, BM25 retrieval on the shipped corpus, prompt build,
+/// metering and the answer shape, through the real <see cref="RagPipeline"/> composed by <c>AddRagPipeline</c>.
+/// Target: p99 ≤ 5 ms. Questions rotate over <see cref="BenchComposition.Questions"/>.
+/// "Extractive answerer" adds the offline answerer (sentence scoring + o200k token counts of prompt and answer): what a
+/// local run pays per query, not overhead of the Bedrock path.
+/// </summary>
+[Config(typeof(PerOperationConfig))]
+public class QueryOverheadBenchmarks
+{
+    private ServiceProvider _zeroLatencyServices = null!;
+    private ServiceProvider _extractiveServices = null!;
+    private RagPipeline _zeroLatency = null!;
+    private RagPipeline _extractive = null!;
+    private RagQuery[] _queries = null!;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _zeroLatencyServices = BenchComposition.Build(new ZeroLatencyChatClient());
+        _extractiveServices = BenchComposition.Build();
+        _zeroLatency = _zeroLatencyServices.GetRequiredService<RagPipeline>();
+        _extractive = _extractiveServices.GetRequiredService<RagPipeline>();
+        _queries = [.. BenchComposition.Questions.Select(q => new RagQuery(q, null))];
+        if (_zeroLatency.ModelId != ZeroLatencyChatClient.ModelId)
+        {
+            throw new InvalidOperationException($"Zero-latency model not composed: pipeline uses {_zeroLatency.ModelId}.");
+        }
+
+        // Every question must retrieve context, or the benchmark would measure the cheap no-context path.
+        foreach (var query in _queries)
+        {
+            var answer = _zeroLatency.AnswerAsync(query, QueryTrigger.Http, CancellationToken.None).GetAwaiter().GetResult();
+            if (answer.Sources.Count == 0)
+            {
+                throw new InvalidOperationException($"No passages for '{query.Question}'.");
+            }
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _zeroLatencyServices.Dispose();
+        _extractiveServices.Dispose();
+    }
+
+    [Benchmark(Baseline = true, Description = "pipeline with zero-latency model")]
+    public Task<RagAnswer> ZeroLatencyModel() => _zeroLatency.AnswerAsync(NextQuery(), QueryTrigger.Http, CancellationToken.None);
+
+    [Benchmark(Description = "pipeline with extractive answerer")]
+    public Task<RagAnswer> ExtractiveAnswerer() => _extractive.AnswerAsync(NextQuery(), QueryTrigger.Http, CancellationToken.None);
+
+    private RagQuery NextQuery() => _queries[_next++ % _queries.Length];
+}
