@@ -205,7 +205,7 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
             $$"""{"batchId":"{{batchId}}","index":99999999999,"question":"q"}""",
             $$"""{"batchId":"{{batchId}}","index":0,"question":42}""",
             $$"""{"batchId":"{{batchId}}","index":0,"question":"   "}""",
-            $$"""{"batchId":"{{batchId}}","index":0,"question":"q","domain":{"deep":[[[]]]}}""",
+            $$$"""{"batchId":"{{{batchId}}}","index":0,"question":"q","domain":{"deep":[[[]]]}}""",
             Message(batchId, -1, "negative index"),
             Message(batchId, 1, "index past the end of the batch"),
             Message(batchId, int.MaxValue, "index far past the end"),

@@ -29,11 +29,11 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
     public async Task BurstsAreRetriedSurfacedAs503WithRetryAfterCountedByTypeAndQueuedQuestionsAreAnsweredOnceTheyEnd()
     {
         var watch = Stopwatch.StartNew();
-        var burst = Burst.None;
+        var burst = (int)Burst.None;
         var burstAttemptsLeft = 0;
         await using var standIn = await BedrockStandIn.StartAsync(_ =>
         {
-            var current = Volatile.Read(ref burst);
+            var current = (Burst)Volatile.Read(ref burst);
             // A burst of a few attempts (shorter than the retries) is ridden out; "until switched off" outlasts them.
             if (current != Burst.None && Interlocked.Decrement(ref burstAttemptsLeft) < 0)
             {
@@ -67,10 +67,10 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
         async Task<(HttpCallResult Response, int Attempts)> QueryAsync(Burst kind, int attemptsInBurst)
         {
             Volatile.Write(ref burstAttemptsLeft, attemptsInBurst);
-            Volatile.Write(ref burst, kind);
+            Volatile.Write(ref burst, (int)kind);
             var before = standIn.Received.Count;
             var response = await host.SendAsync("POST", "/api/query", """{"question":"What does LLMThrottling mean?"}""");
-            Volatile.Write(ref burst, Burst.None);
+            Volatile.Write(ref burst, (int)Burst.None);
             return (response, standIn.Received.Count - before);
         }
 
@@ -112,13 +112,13 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
         var throttlingBefore = await ErrorsAsync(LlmErrorKind.Throttling);
         var queueThrottledBefore = await RequestsAsync(QueryTrigger.Queue, QueryOutcome.Throttled);
         Volatile.Write(ref burstAttemptsLeft, int.MaxValue);
-        Volatile.Write(ref burst, Burst.Throttling);
+        Volatile.Write(ref burst, (int)Burst.Throttling);
         var batchId = await BatchCheck.SubmitAsync(host, BatchCheck.Questions(Questions, "a throttling burst"));
         var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.FromSeconds(1) };
         var pump = new QueuePump(host, azurite.ConnectionString, queueSettings);
         var draining = pump.RunUntilIdleAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60));
         await BatchCheck.WaitUntilAsync(() => Task.FromResult(pump.Failed >= 2 * Questions), TimeSpan.FromSeconds(20), "two failed deliveries per question");
-        Volatile.Write(ref burst, Burst.None);
+        Volatile.Write(ref burst, (int)Burst.None);
         output.WriteLine($"{watch.Elapsed:mm\\:ss\\.f} burst ended after {pump.Failed} failed deliveries");
         await draining;
 
