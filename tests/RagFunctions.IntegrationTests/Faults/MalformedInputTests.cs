@@ -100,7 +100,7 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
         }
 
         // Status: ids, page sizes and continuation tokens.
-        foreach (var id in new[] { "not-a-guid", Guid.NewGuid().ToString("D"), Guid.NewGuid().ToString("N"), "'%20or%201%20eq%201", "..%2F..%2Fetc", new string('a', 2_000), "%00" })
+        foreach (var id in new[] { "not-a-guid", Guid.NewGuid().ToString("D"), Guid.NewGuid().ToString("N"), "'%20or%201%20eq%201", "..%2F..%2Fetc", new string('a', 2_000), "%2500" })
         {
             yield return ($"status id {Shorten(id)}", "GET", $"/api/batches/{id}", null, null);
         }
