@@ -73,6 +73,8 @@ public sealed class QueuePump
     private int _storageErrors;
     private int _inFlight;
     private long _lastActivity = Stopwatch.GetTimestamp();
+    private long _lastEmptyPollMain;
+    private long _lastEmptyPollPoison;
 
     public QueuePump(InProcessFunctionHost host, string connectionString, QueueHostSettings settings)
     {
@@ -108,7 +110,7 @@ public sealed class QueuePump
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         try
         {
-            while (Volatile.Read(ref _inFlight) > 0 || Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastActivity)) < quiet)
+            while (!IsIdle(quiet))
             {
                 if (Stopwatch.GetTimestamp() > deadline)
                 {
@@ -168,6 +170,7 @@ public sealed class QueuePump
         while (!stopping.IsCancellationRequested)
         {
             QueueMessage[] batch;
+            var reachable = true;
             try
             {
                 batch = (await queue.ReceiveMessagesAsync(_settings.BatchSize, _settings.MessageLease, stopping)).Value;
@@ -180,11 +183,17 @@ public sealed class QueuePump
             {
                 // Storage unreachable or erroring: back off like an empty poll and try again.
                 Interlocked.Increment(ref _storageErrors);
+                reachable = false;
                 batch = [];
             }
 
             if (batch.Length == 0)
             {
+                if (reachable)
+                {
+                    Interlocked.Exchange(ref queue == _poison ? ref _lastEmptyPollPoison : ref _lastEmptyPollMain, Stopwatch.GetTimestamp());
+                }
+
                 await DelayAsync(delay, stopping);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Math.Max(_settings.MaxPollingInterval.Ticks, MinPollingInterval.Ticks)));
                 continue;
@@ -305,6 +314,16 @@ public sealed class QueuePump
         await args.Queue.DeleteMessageAsync(raw.MessageId, raw.PopReceipt, args.CancellationToken);
         Interlocked.Increment(ref _undecodable);
         Touch();
+    }
+
+    /// <summary>Nothing in flight, nothing received for <paramref name="quiet"/>, and both queues polled empty since.</summary>
+    private bool IsIdle(TimeSpan quiet)
+    {
+        var last = Interlocked.Read(ref _lastActivity);
+        return Volatile.Read(ref _inFlight) == 0
+               && Stopwatch.GetElapsedTime(last) >= quiet
+               && Interlocked.Read(ref _lastEmptyPollMain) > last
+               && Interlocked.Read(ref _lastEmptyPollPoison) > last;
     }
 
     private void Touch() => Interlocked.Exchange(ref _lastActivity, Stopwatch.GetTimestamp());

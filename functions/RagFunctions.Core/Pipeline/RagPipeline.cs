@@ -31,8 +31,9 @@ public sealed partial class RagPipeline(
         {
             (question, domain) = validator.Validate(query.Question, query.Domain);
         }
-        catch (InvalidRequestException)
+        catch (InvalidRequestException) when (trigger != QueryTrigger.Http)
         {
+            // HTTP rejections are counted once, at the edge, by the problem-details middleware.
             metrics.CountRequest(trigger, QueryOutcome.Invalid);
             throw;
         }

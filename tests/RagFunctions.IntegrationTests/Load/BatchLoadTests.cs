@@ -32,6 +32,7 @@ public sealed class BatchLoadTests(AzuriteFixture azurite, ITestOutputHelper out
         await using var pushgateway = await PushgatewayServer.StartAsync();
         var settings = AppHostFixture.Settings(azurite);
         settings["Rag:MaxBatchQuestions"] = Messages.ToString(CultureInfo.InvariantCulture);
+        settings["Rag:MaxBodyBytes"] = (1024 * 1024).ToString(CultureInfo.InvariantCulture);
         settings["Rag:Push:Enabled"] = "true";
         settings["Rag:Push:Url"] = pushgateway.Url.ToString();
         await using var host = await InProcessFunctionHost.StartAsync(settings, overrides: services => services.AddSingleton<IChatClient>(new InstantChatClient(Model)));
