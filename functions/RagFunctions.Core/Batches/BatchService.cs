@@ -178,13 +178,6 @@ public sealed partial class BatchService(
             throw InvalidRequestException.BadRequest($"'pageSize' must be between 1 and {MaxPageSize}.");
         }
 
-        // A token this endpoint issued names the next row of this batch ("<batch id> <row key>"); anything else would
-        // silently page from an arbitrary position, so it is rejected.
-        if (continuationToken is not null && !IsTokenOf(batchId, continuationToken))
-        {
-            throw InvalidRequestException.BadRequest("'continuationToken' is not valid for this batch.");
-        }
-
         await storage.EnsureCreatedAsync(cancellationToken);
         var batch = await storage.Batches.GetEntityIfExistsAsync<BatchEntity>(batchId, BatchEntity.Row, cancellationToken: cancellationToken);
         if (!batch.HasValue || batch.Value is null)
@@ -231,12 +224,6 @@ public sealed partial class BatchService(
         var state = completed == 0 ? BatchStates.Queued : completed >= count ? BatchStates.Done : BatchStates.Running;
         return new BatchStatusView(batchId, state, count, completed, succeeded, failed, cost, batch.Value.SubmittedAt, page, next);
     }
-
-    private static bool IsTokenOf(string batchId, string token) =>
-        token.Length == batchId.Length + 7
-        && token.StartsWith(batchId, StringComparison.Ordinal)
-        && token[batchId.Length] == ' '
-        && int.TryParse(token.AsSpan(batchId.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _);
 
     private static BatchResultView ToView(ResultEntity r) => new(
         r.Index, r.Status, r.Question, r.Answer, r.Error, r.Model, r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens,

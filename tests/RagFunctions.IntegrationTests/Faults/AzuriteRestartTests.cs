@@ -37,8 +37,18 @@ public sealed class AzuriteRestartTests(AzuriteFixture azurite, ITestOutputHelpe
         await azurite.RestartGracefullyAsync(TimeSpan.FromSeconds(3));
         output.WriteLine($"{watch.Elapsed}: Azurite stopped with {before}/{Questions} answered, down 3 s, back after {restart.Elapsed}");
 
-        await BatchCheck.WaitUntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= Questions, TimeSpan.FromSeconds(90), "every question answered");
         var queue = new QueueClient(azurite.ConnectionString, StorageOptions.QueryQueue);
+        try
+        {
+            await BatchCheck.WaitUntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= Questions, TimeSpan.FromSeconds(60), "every question answered");
+        }
+        catch (TimeoutException)
+        {
+            output.WriteLine($"rows {await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId)}, queue {(await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount}, " +
+                $"processed {pump.Processed}, failed {pump.Failed}, storage errors {pump.StorageErrors}, poisoned {pump.Poisoned}");
+            throw;
+        }
+
         // Messages whose delete failed during the outage come back after their lease and are completed without a second answer.
         await BatchCheck.WaitUntilAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, TimeSpan.FromSeconds(30), "queue drained");
         await stop.CancelAsync();

@@ -17,6 +17,7 @@ namespace RagFunctions.IntegrationTests.Load;
 /// A bounded load run of the batch path on one instance (one queue pump with host.json's settings) against Azurite, with
 /// a zero-latency model stand-in and the pusher on, compared with Azurite's raw queue rates measured in the same run.
 /// </summary>
+[Collection(LoadCollection.Name)]
 public sealed class BatchLoadTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private const int Messages = 2_000;
@@ -122,4 +123,11 @@ public sealed class BatchLoadTests(AzuriteFixture azurite, ITestOutputHelper out
         Assert.Equal(Messages, deleted);
         return Messages / watch.Elapsed.TotalSeconds;
     }
+}
+
+/// <summary>Load runs alone, after the parallel tests, so the rates measure Azurite and the batch path, not the neighbours.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LoadCollection
+{
+    public const string Name = "load, run alone";
 }
