@@ -34,14 +34,19 @@ public sealed class InProcessFunctionHost : IAsyncDisposable
 
     public IServiceProvider Services => _services;
 
-    /// <summary>Composes the app from <paramref name="settings"/> (same keys as local.settings.json), validates options, starts hosted services.</summary>
-    public static async Task<InProcessFunctionHost> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<ILoggingBuilder>? logging = null)
+    /// <summary>
+    /// Composes the app from <paramref name="settings"/> (same keys as local.settings.json), validates options, starts hosted services.
+    /// <paramref name="overrides"/> runs after the composition root, for test doubles of what the app cannot configure (a model stand-in).
+    /// </summary>
+    public static async Task<InProcessFunctionHost> StartAsync(
+        IReadOnlyDictionary<string, string?> settings, Action<ILoggingBuilder>? logging = null, Action<IServiceCollection>? overrides = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(builder => logging?.Invoke(builder));
         services.AddRagFunctions(configuration);
+        overrides?.Invoke(services);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         provider.GetService<IStartupValidator>()?.Validate();
         var host = new InProcessFunctionHost(provider);
@@ -54,7 +59,11 @@ public sealed class InProcessFunctionHost : IAsyncDisposable
     }
 
     /// <summary>Sends an HTTP request to the function whose route matches, as the host's router would.</summary>
-    public async Task<HttpCallResult> SendAsync(string method, string pathAndQuery, string? body = null, string? contentType = "application/json", CancellationToken cancellationToken = default)
+    public Task<HttpCallResult> SendAsync(string method, string pathAndQuery, string? body = null, string? contentType = "application/json", CancellationToken cancellationToken = default) =>
+        SendAsync(method, pathAndQuery, body is null ? null : Encoding.UTF8.GetBytes(body), contentType, cancellationToken);
+
+    /// <summary>Same, with the body as raw bytes (bodies that are not valid UTF-8).</summary>
+    public async Task<HttpCallResult> SendAsync(string method, string pathAndQuery, byte[]? body, string? contentType, CancellationToken cancellationToken = default)
     {
         var (path, query) = SplitQuery(pathAndQuery);
         var route = HttpRoutes.Match(method, path);
@@ -70,9 +79,8 @@ public sealed class InProcessFunctionHost : IAsyncDisposable
         http.Request.QueryString = new QueryString(query);
         if (body is not null)
         {
-            var bytes = Encoding.UTF8.GetBytes(body);
-            http.Request.Body = new MemoryStream(bytes);
-            http.Request.ContentLength = bytes.Length;
+            http.Request.Body = new MemoryStream(body);
+            http.Request.ContentLength = body.Length;
         }
 
         http.Request.ContentType = contentType;

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
@@ -60,8 +61,10 @@ public sealed class JsonBodyReader(IOptions<RagOptions> options)
     private InvalidRequestException TooLarge() =>
         new(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The request body exceeds {_maxBytes} bytes.");
 
+    /// <summary>application/json or application/*+json, with parameters; a type that merely starts with "application/json" is not JSON.</summary>
     private static bool IsJson(string? contentType) =>
-        contentType is not null
-        && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
-            || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
+        MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && parsed.MediaType is { } media
+        && (media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (media.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && media.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Azure;
@@ -23,6 +24,10 @@ public sealed partial class BatchService(
 {
     private const int MaxPageSize = 200;
     private const int MaxStoredChars = 30_000;
+    private const int MaxCachedBatches = 10_000;
+
+    // Batch id → question count; a batch row never changes once written, so one read per batch per process.
+    private readonly ConcurrentDictionary<string, int> _batchCounts = new(StringComparer.Ordinal);
 
     public async Task<BatchAccepted> SubmitAsync(BatchRequest request, CancellationToken cancellationToken)
     {
@@ -75,6 +80,12 @@ public sealed partial class BatchService(
     {
         var message = Parse(messageText);
         await storage.EnsureCreatedAsync(cancellationToken);
+        if (!await BelongsToABatchAsync(message, cancellationToken))
+        {
+            // A forged or stale message must not spend a model call; it is retried to the poison queue and dead-lettered there.
+            throw Invalid("unknown batch or index out of range");
+        }
+
         var rowKey = ResultEntity.RowKeyOf(message.Index);
         if (await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
         {
@@ -135,14 +146,13 @@ public sealed partial class BatchService(
         }
         catch (InvalidQueueMessageException ex)
         {
-            await BatchStorage.TryInsertAsync(storage.DeadLetters, new DeadLetterEntity
-            {
-                PartitionKey = time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture),
-                RowKey = Guid.NewGuid().ToString("N"),
-                Content = Truncate(messageText) ?? string.Empty,
-                Reason = ex.Message,
-            }, cancellationToken);
-            Log.DeadLettered(logger, ex.Message);
+            await DeadLetterAsync(messageText, ex.Message, cancellationToken);
+            return;
+        }
+
+        if (!await BelongsToABatchAsync(message, cancellationToken))
+        {
+            await DeadLetterAsync(messageText, "Invalid queue message: unknown batch or index out of range.", cancellationToken);
             return;
         }
 
@@ -224,6 +234,40 @@ public sealed partial class BatchService(
         r.Index, r.Status, r.Question, r.Answer, r.Error, r.Model, r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens,
         decimal.Parse(r.CostUsd, CultureInfo.InvariantCulture), r.LatencyMs);
 
+    private async Task DeadLetterAsync(string messageText, string reason, CancellationToken cancellationToken)
+    {
+        await BatchStorage.TryInsertAsync(storage.DeadLetters, new DeadLetterEntity
+        {
+            PartitionKey = time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture),
+            RowKey = Guid.NewGuid().ToString("N"),
+            Content = Truncate(messageText) ?? string.Empty,
+            Reason = reason,
+        }, cancellationToken);
+        Log.DeadLettered(logger, reason);
+    }
+
+    private async Task<bool> BelongsToABatchAsync(BatchMessage message, CancellationToken cancellationToken)
+    {
+        if (!_batchCounts.TryGetValue(message.BatchId, out var count))
+        {
+            var batch = await storage.Batches.GetEntityIfExistsAsync<BatchEntity>(
+                message.BatchId, BatchEntity.Row, [nameof(BatchEntity.Count)], cancellationToken);
+            if (!batch.HasValue || batch.Value is null)
+            {
+                return false;
+            }
+
+            if (_batchCounts.Count >= MaxCachedBatches)
+            {
+                _batchCounts.Clear();
+            }
+
+            count = _batchCounts.GetOrAdd(message.BatchId, batch.Value.Count);
+        }
+
+        return message.Index < count;
+    }
+
     private async Task<bool> ResultExistsAsync(string batchId, string rowKey, CancellationToken cancellationToken)
     {
         var existing = await storage.Results.GetEntityIfExistsAsync<ResultEntity>(batchId, rowKey, [nameof(ResultEntity.Status)], cancellationToken);
@@ -253,13 +297,13 @@ public sealed partial class BatchService(
         }
 
         return message;
+    }
 
-        InvalidQueueMessageException Invalid(string reason)
-        {
-            metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Invalid);
-            Log.InvalidMessage(logger, reason);
-            return new InvalidQueueMessageException($"Invalid queue message: {reason}.");
-        }
+    private InvalidQueueMessageException Invalid(string reason)
+    {
+        metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Invalid);
+        Log.InvalidMessage(logger, reason);
+        return new InvalidQueueMessageException($"Invalid queue message: {reason}.");
     }
 
     private static string? Truncate(string? text) => text is { Length: > MaxStoredChars } ? text[..MaxStoredChars] : text;

@@ -17,6 +17,11 @@ public sealed class QueryValidator(IOptions<RagOptions> options)
         }
 
         var trimmed = question.Trim();
+        if (trimmed.AsSpan().ContainsAnyInRange('\u0000', '\u0008') || trimmed.AsSpan().ContainsAnyInRange('\u000E', '\u001F') || trimmed.Contains('\u007F', StringComparison.Ordinal))
+        {
+            throw InvalidRequestException.BadRequest($"'{field}' contains control characters.");
+        }
+
         if (trimmed.Length > _options.MaxQuestionChars)
         {
             throw InvalidRequestException.BadRequest(

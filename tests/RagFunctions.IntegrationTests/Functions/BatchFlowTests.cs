@@ -121,7 +121,10 @@ public sealed class BatchFlowTests(AppHostFixture app)
     public async Task MalformedMessageEndsInThePoisonQueueAndIsKeptAsADeadLetter()
     {
         var marker = Guid.NewGuid().ToString("N");
-        await Queue(StorageOptions.QueryQueue).SendMessageAsync($"{{\"not a batch message\":\"{marker}\"}}");
+        var queue = Queue(StorageOptions.QueryQueue);
+        // This test may run before any batch created the queue.
+        await queue.CreateIfNotExistsAsync();
+        await queue.SendMessageAsync($"{{\"not a batch message\":\"{marker}\"}}");
         var poisonedBefore = Metrics.PoisonMessages.Value;
         var pump = Pump();
 

@@ -31,6 +31,40 @@ public sealed class AzuriteFixture : IAsyncLifetime
         await StartAsync(QueuePort, TablePort);
     }
 
+    /// <summary>
+    /// Stops Azurite with SIGTERM, keeps it down for <paramref name="downtime"/>, then starts it on the same ports and data
+    /// (fault tests). SIGTERM, because Azurite saves its metadata when it closes but only every 5 s otherwise: a SIGKILL loses
+    /// the last seconds of acknowledged writes, which Azure Storage never does.
+    /// </summary>
+    public async Task RestartGracefullyAsync(TimeSpan downtime)
+    {
+        await Task.WhenAll(CloseAsync(_queue), CloseAsync(_table));
+        await Task.Delay(downtime);
+        await StartAsync(QueuePort, TablePort);
+    }
+
+    /// <summary>SIGTERM, wait for "successfully closed" (data saved), then SIGKILL: a client's keep-alive connection keeps it running.</summary>
+    private static async Task CloseAsync(BackgroundServer? server)
+    {
+        if (server is null)
+        {
+            return;
+        }
+
+        using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await term!.WaitForExitAsync();
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!server.HasExited && !server.Output.Contains("successfully closed", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        server.Dispose();
+    }
+
     public Task DisposeAsync()
     {
         _queue?.Dispose();

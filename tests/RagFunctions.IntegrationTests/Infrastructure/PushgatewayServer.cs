@@ -38,6 +38,19 @@ public sealed class PushgatewayServer : IAsyncDisposable
         _server = await LaunchAsync(_folder, Port);
     }
 
+    /// <summary>PID of the running Pushgateway (fault tests freeze it with SIGSTOP).</summary>
+    public int Pid => _server.Pid;
+
+    /// <summary>SIGTERM (the Pushgateway persists on shutdown) and stay down until <see cref="StartAgainAsync"/> (fault tests).</summary>
+    public void Stop() => _server.Stop(TimeSpan.FromSeconds(10));
+
+    /// <summary>Starts it again on the same port and persistence file after <see cref="Stop"/>.</summary>
+    public async Task StartAgainAsync()
+    {
+        _server.Dispose();
+        _server = await LaunchAsync(_folder, Port);
+    }
+
     /// <summary>Every group's labels and push time, from the JSON API.</summary>
     public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double PushTime)>> GroupsAsync()
     {
