@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace RagFunctions.Ledger;
 
 /// <summary>What a fold changed and which Pushgateway groups may now be deleted.</summary>
@@ -17,10 +19,12 @@ public static class LedgerFold
     {
         var changed = false;
         var retire = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(groups.Count, StringComparer.Ordinal);
         var folded = 0;
-        foreach (var group in groups)
+        var buffers = new FoldBuffers();
+        for (var g = 0; g < groups.Count; g++)
         {
+            var group = groups[g];
             seen.Add(group.Instance);
             if (state.Tombstones.ContainsKey(group.Instance))
             {
@@ -39,7 +43,7 @@ public static class LedgerFold
             }
             else
             {
-                changed |= FoldGroup(state, group, ref mark);
+                changed |= FoldGroup(state, group, ref mark, buffers);
                 folded++;
             }
 
@@ -53,35 +57,77 @@ public static class LedgerFold
         }
 
         // Instances whose group vanished (deleted by someone else, or a Pushgateway without persistence) stop being tracked once stale.
-        foreach (var (instance, mark) in state.Instances.ToList())
+        // Found first, then tombstoned in the same order, so the dictionaries are not changed while they are enumerated.
+        List<string>? vanished = null;
+        foreach (var (instance, mark) in state.Instances)
         {
             if (!seen.Contains(instance) && now - mark.PushTime >= staleAfterSeconds)
             {
-                Tombstone(state, instance, now);
-                changed = true;
+                (vanished ??= []).Add(instance);
             }
         }
 
-        foreach (var (instance, retiredAt) in state.Tombstones.ToList())
+        if (vanished is not null)
+        {
+            foreach (var instance in vanished)
+            {
+                Tombstone(state, instance, now);
+            }
+
+            changed = true;
+        }
+
+        List<string>? expired = null;
+        foreach (var (instance, retiredAt) in state.Tombstones)
         {
             if (now - retiredAt >= tombstoneRetentionSeconds)
             {
-                state.Tombstones.Remove(instance);
-                changed = true;
+                (expired ??= []).Add(instance);
             }
+        }
+
+        if (expired is not null)
+        {
+            foreach (var instance in expired)
+            {
+                state.Tombstones.Remove(instance);
+            }
+
+            changed = true;
         }
 
         return new FoldOutcome(changed, retire, folded);
     }
 
-    private static bool FoldGroup(LedgerState state, InstanceGroup group, ref InstanceMark? mark)
+    private static bool FoldGroup(LedgerState state, InstanceGroup group, ref InstanceMark? mark, FoldBuffers buffers)
     {
         var changed = false;
-        var baseline = mark?.Values;
-        if (baseline is not null && group.Samples.Any(s => s.Value < baseline.GetValueOrDefault(s.Id)))
+        var samples = group.Samples;
+        var count = samples.Count;
+
+        // Each sample's watermark, read once: decides a restart (any sample below its watermark) and gives the deltas.
+        var baseline = buffers.Baseline(count);
+        var previous = mark?.Values;
+        if (previous is not null)
         {
-            state.Counters.InstanceRestarts++;
-            baseline = null;
+            var restarted = false;
+            for (var i = 0; i < count; i++)
+            {
+                var sample = samples[i];
+                var watermark = previous.GetValueOrDefault(sample.Id);
+                baseline[i] = watermark;
+                restarted |= sample.Value < watermark;
+            }
+
+            if (restarted)
+            {
+                state.Counters.InstanceRestarts++;
+                Array.Clear(baseline, 0, count);
+            }
+        }
+        else
+        {
+            Array.Clear(baseline, 0, count);
         }
 
         foreach (var (name, info) in group.Families)
@@ -93,37 +139,49 @@ public static class LedgerFold
             }
         }
 
-        var watermarks = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var sample in group.Samples)
+        // The group's watermarks replace the previous ones as a whole (samples no longer pushed, and zeros, are left out).
+        var watermarks = buffers.TakeSpare(count);
+        string? unitKey = null;
+        LedgerUnit? unit = null;
+        for (var i = 0; i < count; i++)
         {
-            if (double.IsNaN(sample.Value) || double.IsInfinity(sample.Value))
+            var sample = samples[i];
+            var value = sample.Value;
+            if (!double.IsFinite(value))
             {
                 continue;
             }
 
-            if (!state.Units.TryGetValue(sample.Unit, out var unit))
+            // Consecutive samples mostly share a unit (a histogram's buckets, sum and count): look it up once for them.
+            if (unit is null || !string.Equals(unitKey, sample.Unit, StringComparison.Ordinal))
             {
-                unit = new LedgerUnit { Family = sample.Family, Labels = sample.Labels };
-                state.Units[sample.Unit] = unit;
-                changed = true;
+                unitKey = sample.Unit;
+                ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(state.Units, unitKey, out var exists);
+                if (!exists)
+                {
+                    slot = new LedgerUnit { Family = sample.Family, Labels = sample.Labels };
+                    changed = true;
+                }
+
+                unit = slot!;
             }
 
-            if (!unit.Values.TryGetValue(sample.Part, out var total))
+            ref var total = ref CollectionsMarshal.GetValueRefOrAddDefault(unit.Values, sample.Part, out var counted);
+            if (!counted)
             {
-                unit.Values[sample.Part] = total = 0;
-                changed = true;
+                changed = true; // A new series starts at 0.
             }
 
-            var delta = sample.Value - (baseline?.GetValueOrDefault(sample.Id) ?? 0);
+            var delta = value - baseline[i];
             if (delta > 0)
             {
-                unit.Values[sample.Part] = total + delta;
+                total += delta;
                 changed = true;
             }
 
-            if (sample.Value != 0)
+            if (value != 0)
             {
-                watermarks[sample.Id] = sample.Value;
+                watermarks[sample.Id] = value;
             }
         }
 
@@ -137,6 +195,12 @@ public static class LedgerFold
         // Push time alone is not a change worth a write; it rides along with the next one.
         mark.PushTime = Math.Max(mark.PushTime, group.PushTime);
         mark.Values = watermarks;
+        if (previous is not null)
+        {
+            // No longer reachable from the state (a failed commit discards the whole in-memory state anyway): reused for the next group.
+            buffers.ReturnSpare(previous);
+        }
+
         return changed;
     }
 
@@ -144,5 +208,39 @@ public static class LedgerFold
     {
         state.Instances.Remove(instance);
         state.Tombstones[instance] = now;
+    }
+
+    /// <summary>
+    /// Scratch space of one <see cref="Fold"/> call, so a known instance's group allocates nothing: the baseline array, and the
+    /// watermark dictionary the previous group's instance just gave up (double-buffering: the new watermarks are built beside
+    /// the old ones, which are read while building, then the two swap).
+    /// </summary>
+    private sealed class FoldBuffers
+    {
+        private double[] _baseline = [];
+        private Dictionary<string, double>? _spare;
+
+        public double[] Baseline(int count)
+        {
+            if (_baseline.Length < count)
+            {
+                _baseline = new double[count];
+            }
+
+            return _baseline;
+        }
+
+        public Dictionary<string, double> TakeSpare(int capacity)
+        {
+            var spare = _spare ?? new Dictionary<string, double>(capacity, StringComparer.Ordinal);
+            _spare = null;
+            return spare;
+        }
+
+        public void ReturnSpare(Dictionary<string, double> values)
+        {
+            values.Clear();
+            _spare = values;
+        }
     }
 }

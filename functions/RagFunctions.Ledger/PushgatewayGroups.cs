@@ -8,11 +8,52 @@ namespace RagFunctions.Ledger;
 /// <param name="Family">Metric family name (histograms without _bucket/_sum/_count).</param>
 /// <param name="Labels">Canonical label text without job and instance (<see cref="SamplePart.CanonicalLabels"/>).</param>
 /// <param name="Part">"" for a counter, "sum", "count", or "le:&lt;bound&gt;" for a bucket.</param>
+/// <remarks>
+/// <see cref="Unit"/> and <see cref="Id"/> are built once, when the sample is made (or when a <c>with</c> changes a part of
+/// them), not on every read: the fold reads them for every sample of every group.
+/// </remarks>
 public sealed record Sample(string Family, string Labels, string Part, double Value)
 {
-    public string Unit => SamplePart.UnitKey(Family, Labels);
+    private readonly string _unit = SamplePart.UnitKey(Family, Labels);
+    private readonly string _id = SamplePart.SampleId(Family, Labels, Part);
 
-    public string Id => Unit + "#" + Part;
+    public string Family
+    {
+        get;
+        init
+        {
+            field = value;
+            _unit = SamplePart.UnitKey(value, Labels);
+            _id = SamplePart.SampleId(value, Labels, Part);
+        }
+    } = Family;
+
+    public string Labels
+    {
+        get;
+        init
+        {
+            field = value;
+            _unit = SamplePart.UnitKey(Family, value);
+            _id = SamplePart.SampleId(Family, value, Part);
+        }
+    } = Labels;
+
+    public string Part
+    {
+        get;
+        init
+        {
+            field = value;
+            _id = SamplePart.SampleId(Family, Labels, value);
+        }
+    } = Part;
+
+    /// <summary>The ledger unit this sample belongs to: <see cref="SamplePart.UnitKey"/>.</summary>
+    public string Unit => _unit;
+
+    /// <summary>The sample's key in an instance's watermarks: <see cref="SamplePart.SampleId"/>.</summary>
+    public string Id => _id;
 }
 
 /// <summary>One per-instance group on the Pushgateway, reduced to the foldable rag_ families.</summary>
@@ -33,6 +74,9 @@ public static class SamplePart
     }
 
     public static string UnitKey(string family, string labels) => family + "{" + labels + "}";
+
+    /// <summary><c>family{labels}#part</c>: the unit key and the part, in one allocation.</summary>
+    public static string SampleId(string family, string labels, string part) => string.Concat([family, "{", labels, "}#", part]);
 
     public static string FormatBound(double bound) => double.IsPositiveInfinity(bound) ? "+Inf" : FormatValue(bound);
 
@@ -73,13 +117,13 @@ public static class SamplePart
             builder.Append(name).Append("=\"");
             foreach (var c in value)
             {
-                builder.Append(c switch
+                _ = c switch
                 {
-                    '\\' => "\\\\",
-                    '"' => "\\\"",
-                    '\n' => "\\n",
-                    _ => c.ToString(),
-                });
+                    '\\' => builder.Append("\\\\"),
+                    '"' => builder.Append("\\\""),
+                    '\n' => builder.Append("\\n"),
+                    _ => builder.Append(c),
+                };
             }
 
             builder.Append('"');

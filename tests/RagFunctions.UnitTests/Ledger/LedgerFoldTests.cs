@@ -135,4 +135,48 @@ public sealed class LedgerFoldTests
         Assert.Empty(state.Tombstones);
         Assert.Equal(0.5, Total(state));
     }
+
+    [Fact]
+    public void CountsANewInstanceInFullWhenItFollowsAKnownOneInTheSameFold()
+    {
+        var state = new LedgerState();
+        LedgerFold.Fold(state, [Group("a", 10, 0.5, countOfHistogram: 5)], 11, Stale, Retention);
+
+        LedgerFold.Fold(state, [Group("a", 12, 0.75, countOfHistogram: 6), Group("b", 12, 0.25, countOfHistogram: 2)], 13, Stale, Retention);
+
+        Assert.Equal(1.0, Total(state));
+        Assert.Equal(8, state.Units["rag_retrieved_documents{environment=\"dev\"}"].Values[SamplePart.Count]);
+        Assert.Equal(0, state.Counters.InstanceRestarts);
+    }
+
+    [Fact]
+    public void KeepsEachInstanceItsOwnWatermarksOverManyFolds()
+    {
+        var state = new LedgerState();
+        for (var fold = 1; fold <= 4; fold++)
+        {
+            LedgerFold.Fold(state, [Group("a", fold, fold * 0.5, countOfHistogram: fold), Group("b", fold, fold * 0.25, countOfHistogram: 2 * fold)],
+                fold + 0.5, Stale, Retention);
+        }
+
+        Assert.Equal(3.0, Total(state));
+        Assert.Equal(12, state.Units["rag_retrieved_documents{environment=\"dev\"}"].Values[SamplePart.Count]);
+        Assert.Equal(2.0, state.Instances["a"].Values[Group("a", 0, 0, 0).Samples[0].Id]);
+        Assert.Equal(1.0, state.Instances["b"].Values[Group("b", 0, 0, 0).Samples[0].Id]);
+        Assert.Equal(8, state.Instances["b"].Values[Group("b", 0, 0, 0).Samples[^1].Id]);
+        Assert.Equal(5, state.Instances["a"].Values.Count);
+    }
+
+    [Fact]
+    public void ForgetsTheWatermarksOfSeriesAGroupNoLongerCarries()
+    {
+        var state = new LedgerState();
+        LedgerFold.Fold(state, [Group("a", 10, 0.5, countOfHistogram: 5), Group("b", 10, 0.25, countOfHistogram: 2)], 11, Stale, Retention);
+
+        LedgerFold.Fold(state, [Group("a", 12, 0.75), Group("b", 12, 0.5)], 13, Stale, Retention);
+
+        Assert.Equal(0.75, Assert.Single(state.Instances["a"].Values).Value);
+        Assert.Equal(0.5, Assert.Single(state.Instances["b"].Values).Value);
+        Assert.Equal(1.25, Total(state));
+    }
 }

@@ -55,4 +55,19 @@ public sealed class PushgatewayGroupsTests
 
         Assert.Equal("environment=\"dev\",model=\"a\\\"b\\\\c\"", labels);
     }
+
+    [Fact]
+    public void SampleKeysFollowAnyPartChangedByWith()
+    {
+        var sample = new Sample("rag_retrieved_documents", "environment=\"dev\"", SamplePart.Sum, 5);
+
+        var moved = sample with { Family = "rag_query_cost_dollars", Labels = "environment=\"prod\"", Part = SamplePart.Count, Value = 6 };
+
+        Assert.Equal("rag_retrieved_documents{environment=\"dev\"}", sample.Unit);
+        Assert.Equal("rag_retrieved_documents{environment=\"dev\"}#sum", sample.Id);
+        Assert.Equal("rag_query_cost_dollars{environment=\"prod\"}", moved.Unit);
+        Assert.Equal("rag_query_cost_dollars{environment=\"prod\"}#count", moved.Id);
+        Assert.Equal(new Sample("rag_query_cost_dollars", "environment=\"prod\"", SamplePart.Count, 6), moved);
+        Assert.Equal(sample.Id, (sample with { Value = 7 }).Id);
+    }
 }
