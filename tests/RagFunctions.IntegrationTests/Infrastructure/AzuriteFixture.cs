@@ -1,6 +1,6 @@
 namespace RagFunctions.IntegrationTests.Infrastructure;
 
-/// <summary>Real Azurite (queues + tables) on free loopback ports with a temp location; killed by PID.</summary>
+/// <summary>Real Azurite (queue and table services, one process each) on free loopback ports with temp locations; stopped by PID.</summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
     private BackgroundServer? _queue;
@@ -23,7 +23,12 @@ public sealed class AzuriteFixture : IAsyncLifetime
         await StartAsync();
     }
 
-    /// <summary>Kills Azurite and starts it again on the same ports and data (fault tests).</summary>
+    /// <summary>
+    /// Kills Azurite (SIGKILL) and starts it again on the same ports and data (fault tests). Azurite keeps its metadata in
+    /// LokiJS and saves it only every 5 s (autosaveInterval 5000) or when it closes, so a SIGKILL loses the writes it
+    /// acknowledged since its last save: up to ~5 s of queue and table changes. Azure Storage never does that; use
+    /// <see cref="RestartGracefullyAsync"/> for a restart that must keep the data.
+    /// </summary>
     public async Task RestartAsync()
     {
         _queue?.Dispose();
@@ -32,9 +37,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Stops Azurite with SIGTERM, keeps it down for <paramref name="downtime"/>, then starts it on the same ports and data
-    /// (fault tests). SIGTERM, because Azurite saves its metadata when it closes but only every 5 s otherwise: a SIGKILL loses
-    /// the last seconds of acknowledged writes, which Azure Storage never does.
+    /// Stops both services so that they save their data (see <see cref="CloseAsync"/>), keeps them down for
+    /// <paramref name="downtime"/>, then starts them on the same ports and data (fault tests).
     /// </summary>
     public async Task RestartGracefullyAsync(TimeSpan downtime)
     {
@@ -43,7 +47,15 @@ public sealed class AzuriteFixture : IAsyncLifetime
         await StartAsync(QueuePort, TablePort);
     }
 
-    /// <summary>SIGTERM, wait for "successfully closed" (data saved), then SIGKILL: a client's keep-alive connection keeps it running.</summary>
+    /// <summary>
+    /// SIGINT, wait (bounded) for "successfully closed", then SIGKILL by PID. SIGINT and not SIGTERM: azurite-table 3.37
+    /// (dist/src/table/main.js) handles only SIGINT and the IPC "shutdown" message, so SIGTERM ends it at once with
+    /// Node's default action and without saving; azurite-queue handles both. On SIGINT each service closes its LokiJS
+    /// stores, which saves what is not saved yet (Loki close() with autosave), and then prints "successfully closed".
+    /// The process may stay alive after that while a client holds a keep-alive connection (stoppable waits for it), hence
+    /// the SIGKILL once the data is on disk. A service that exits or times out without closing fails the restart:
+    /// going on would silently test against lost data.
+    /// </summary>
     private static async Task CloseAsync(BackgroundServer? server)
     {
         if (server is null)
@@ -51,18 +63,25 @@ public sealed class AzuriteFixture : IAsyncLifetime
             return;
         }
 
-        using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var interrupt = System.Diagnostics.Process.Start("kill", ["-INT", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
-            await term!.WaitForExitAsync();
+            await interrupt!.WaitForExitAsync();
         }
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!server.HasExited && !server.Output.Contains("successfully closed", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        while (!Closed(server) && !server.HasExited && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
 
+        var closed = Closed(server);
         server.Dispose();
+        if (!closed)
+        {
+            throw new InvalidOperationException($"{server.Name} did not report \"successfully closed\" after SIGINT (its data may not be saved):\n{server.Output}");
+        }
+
+        static bool Closed(BackgroundServer s) => s.Output.Contains("successfully closed", StringComparison.Ordinal);
     }
 
     public Task DisposeAsync()
@@ -89,10 +108,11 @@ public sealed class AzuriteFixture : IAsyncLifetime
         var azurite = Prerequisites.Azurite;
         QueuePort = queuePort == 0 ? FreePort.Next() : queuePort;
         TablePort = tablePort == 0 ? FreePort.Next() : tablePort;
-        string[] common = ["--location", _location!, "--skipApiVersionCheck", "--silent", "--disableProductStyleUrl"];
+        // One location per service: each process writes its own LokiJS files and AzuriteConfig, nothing is shared.
+        string[] common = ["--skipApiVersionCheck", "--silent", "--disableProductStyleUrl"];
         _queue = await BackgroundServer.StartAsync("azurite-queue", Path.Combine(Path.GetDirectoryName(azurite)!, "azurite-queue"),
-            [.. common, "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture)], QueuePort);
+            [.. common, "--location", Path.Combine(_location!, "queue"), "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture)], QueuePort);
         _table = await BackgroundServer.StartAsync("azurite-table", Path.Combine(Path.GetDirectoryName(azurite)!, "azurite-table"),
-            [.. common, "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture)], TablePort);
+            [.. common, "--location", Path.Combine(_location!, "table"), "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture)], TablePort);
     }
 }
