@@ -48,8 +48,7 @@ public static class LedgerExposition
 
         AppendSelf(text, "rag_ledger_commits_total", "counter", "State commits of the ledger (fold results and first-push stamps).", state.Counters.Commits);
         AppendSelf(text, "rag_ledger_groups_retired_total", "counter", "Stale instance groups folded one last time and deleted from the Pushgateway.", state.Counters.GroupsRetired);
-        AppendSelf(text, "rag_ledger_stale_replays_ignored_total", "counter", "Instance groups older than what the ledger had folded (restored or replayed copies), ignored.", state.Counters.StaleReplaysIgnored);
-        AppendSelf(text, "rag_ledger_instance_restarts_total", "counter", "Instances whose counters went down under the same grouping key, counted afresh.", state.Counters.InstanceRestarts);
+        AppendSelf(text, "rag_ledger_stale_replays_ignored_total", "counter", "Instance groups with a value below what the ledger had folded (late, replayed or restored older pushes); they add nothing.", state.Counters.StaleReplaysIgnored);
         AppendSelf(text, "rag_ledger_tombstoned_pushes_dropped_total", "counter", "Groups of already retired instances that reappeared and were deleted uncounted.", state.Counters.TombstonedPushesDropped);
         AppendSelf(text, "rag_ledger_last_fold_timestamp_seconds", "gauge", "Unix time of the ledger's last committed fold cycle.", self.LastCycleTime);
         AppendSelf(text, "rag_ledger_tracked_instances", "gauge", "Instances with watermarks (live or not yet retired).", state.Instances.Count);

@@ -7,11 +7,15 @@ public sealed record FoldOutcome(bool Changed, IReadOnlyList<string> Retire, int
 
 /// <summary>
 /// Folds instance groups into the ledger state. Pure: no I/O, the clock is a parameter.
-/// Rules: the delta of each sample over the instance's watermark is added to the total; a group older than the
-/// watermark (a stale copy, e.g. an older Pushgateway persistence snapshot) is ignored; a group newer than the
-/// watermark with any sample below it means the instance restarted under the same key, so its values count afresh;
-/// a group older than the stale age is folded one last time and its instance tombstoned, so the group can be deleted
-/// and any later copy of it is dropped.
+/// Rules: every instance series has a max watermark (the highest value ever folded from it); a group adds, per sample,
+/// max(0, value − watermark) to the total and raises the watermark to max(watermark, value). A value below its watermark
+/// never counts again: the group is an older body (a push the Pushgateway applied late, after a newer one, stamping it with
+/// a newer push_time_seconds; or a copy restored from an older persistence snapshot) and adds nothing. Out-of-order,
+/// replayed or restored groups therefore never double count, and each instance contributes exactly the max (= final)
+/// value of each of its monotonic series. That needs an instance id unique per process, which the pusher guarantees
+/// (<c>&lt;pod or Rag:Push:Instance&gt;-&lt;start nonce&gt;</c>): a restart is a new instance, never a drop under a known one.
+/// A group older than the stale age is folded one last time and its instance tombstoned, so the group can be deleted and
+/// any later copy of it is dropped.
 /// </summary>
 public static class LedgerFold
 {
@@ -21,7 +25,6 @@ public static class LedgerFold
         var retire = new List<string>();
         var seen = new HashSet<string>(groups.Count, StringComparer.Ordinal);
         var folded = 0;
-        var buffers = new FoldBuffers();
         for (var g = 0; g < groups.Count; g++)
         {
             var group = groups[g];
@@ -35,19 +38,10 @@ public static class LedgerFold
                 continue;
             }
 
-            state.Instances.TryGetValue(group.Instance, out var mark);
-            if (mark is not null && group.PushTime < mark.PushTime)
-            {
-                state.Counters.StaleReplaysIgnored++;
-                changed = true;
-            }
-            else
-            {
-                changed |= FoldGroup(state, group, ref mark, buffers);
-                folded++;
-            }
+            changed |= FoldGroup(state, group, out var mark);
+            folded++;
 
-            if (now - mark!.PushTime >= staleAfterSeconds)
+            if (now - mark.PushTime >= staleAfterSeconds)
             {
                 Tombstone(state, group.Instance, now);
                 state.Counters.GroupsRetired++;
@@ -99,51 +93,34 @@ public static class LedgerFold
         return new FoldOutcome(changed, retire, folded);
     }
 
-    private static bool FoldGroup(LedgerState state, InstanceGroup group, ref InstanceMark? mark, FoldBuffers buffers)
+    private static bool FoldGroup(LedgerState state, InstanceGroup group, out InstanceMark mark)
     {
         var changed = false;
-        var samples = group.Samples;
-        var count = samples.Count;
-
-        // Each sample's watermark, read once: decides a restart (any sample below its watermark) and gives the deltas.
-        var baseline = buffers.Baseline(count);
-        var previous = mark?.Values;
-        if (previous is not null)
+        if (!state.Instances.TryGetValue(group.Instance, out var known))
         {
-            var restarted = false;
-            for (var i = 0; i < count; i++)
-            {
-                var sample = samples[i];
-                var watermark = previous.GetValueOrDefault(sample.Id);
-                baseline[i] = watermark;
-                restarted |= sample.Value < watermark;
-            }
-
-            if (restarted)
-            {
-                state.Counters.InstanceRestarts++;
-                Array.Clear(baseline, 0, count);
-            }
-        }
-        else
-        {
-            Array.Clear(baseline, 0, count);
+            known = new InstanceMark();
+            state.Instances[group.Instance] = known;
+            changed = true;
         }
 
+        mark = known;
         foreach (var (name, info) in group.Families)
         {
-            if (!state.Families.TryGetValue(name, out var known) || known != info)
+            if (!state.Families.TryGetValue(name, out var family) || family != info)
             {
                 state.Families[name] = info;
                 changed = true;
             }
         }
 
-        // The group's watermarks replace the previous ones as a whole (samples no longer pushed, and zeros, are left out).
-        var watermarks = buffers.TakeSpare(count);
+        // Watermarks are updated in place (a failed commit discards the whole in-memory state anyway). A series the group
+        // does not carry keeps its watermark, so an older body that lacks it cannot make a later one count it again.
+        var watermarks = mark.Values;
+        var samples = group.Samples;
+        var belowWatermark = false;
         string? unitKey = null;
         LedgerUnit? unit = null;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < samples.Count; i++)
         {
             var sample = samples[i];
             var value = sample.Value;
@@ -172,35 +149,30 @@ public static class LedgerFold
                 changed = true; // A new series starts at 0.
             }
 
-            var delta = value - baseline[i];
-            if (delta > 0)
+            // Zeros are not stored: a missing watermark is 0.
+            var previous = watermarks.GetValueOrDefault(sample.Id);
+            if (value > previous)
             {
-                total += delta;
+                total += value - previous;
+                watermarks[sample.Id] = value;
                 changed = true;
             }
-
-            if (value != 0)
+            else if (value < previous)
             {
-                watermarks[sample.Id] = value;
+                belowWatermark = true;
             }
         }
 
-        if (mark is null)
+        // An older body with a push time other than the one folded last: a late or restored push, ignored (its higher
+        // predecessor is already counted). The same group read again in a later cycle has the same push time: not counted again.
+        if (belowWatermark && group.PushTime != mark.PushTime)
         {
-            mark = new InstanceMark();
-            state.Instances[group.Instance] = mark;
+            state.Counters.StaleReplaysIgnored++;
             changed = true;
         }
 
         // Push time alone is not a change worth a write; it rides along with the next one.
         mark.PushTime = Math.Max(mark.PushTime, group.PushTime);
-        mark.Values = watermarks;
-        if (previous is not null)
-        {
-            // No longer reachable from the state (a failed commit discards the whole in-memory state anyway): reused for the next group.
-            buffers.ReturnSpare(previous);
-        }
-
         return changed;
     }
 
@@ -208,39 +180,5 @@ public static class LedgerFold
     {
         state.Instances.Remove(instance);
         state.Tombstones[instance] = now;
-    }
-
-    /// <summary>
-    /// Scratch space of one <see cref="Fold"/> call, so a known instance's group allocates nothing: the baseline array, and the
-    /// watermark dictionary the previous group's instance just gave up (double-buffering: the new watermarks are built beside
-    /// the old ones, which are read while building, then the two swap).
-    /// </summary>
-    private sealed class FoldBuffers
-    {
-        private double[] _baseline = [];
-        private Dictionary<string, double>? _spare;
-
-        public double[] Baseline(int count)
-        {
-            if (_baseline.Length < count)
-            {
-                _baseline = new double[count];
-            }
-
-            return _baseline;
-        }
-
-        public Dictionary<string, double> TakeSpare(int capacity)
-        {
-            var spare = _spare ?? new Dictionary<string, double>(capacity, StringComparer.Ordinal);
-            _spare = null;
-            return spare;
-        }
-
-        public void ReturnSpare(Dictionary<string, double> values)
-        {
-            values.Clear();
-            _spare = values;
-        }
     }
 }

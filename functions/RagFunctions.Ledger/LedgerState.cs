@@ -4,7 +4,7 @@ namespace RagFunctions.Ledger;
 
 /// <summary>
 /// Everything the ledger knows, saved as one versioned document: totals per series, per-instance watermarks
-/// (the last value folded from each live instance), tombstones of retired instances and the ledger's own counters.
+/// (the highest value folded from each series of each live instance), tombstones of retired instances and the ledger's own counters.
 /// </summary>
 public sealed class LedgerState
 {
@@ -43,10 +43,10 @@ public sealed class LedgerUnit
 
 public sealed class InstanceMark
 {
-    /// <summary>push_time_seconds of the newest group of this instance folded so far.</summary>
+    /// <summary>Highest push_time_seconds of the groups of this instance folded so far.</summary>
     public double PushTime { get; set; }
 
-    /// <summary>Sample id → last folded value. Zeros are left out to keep the state small.</summary>
+    /// <summary>Sample id → highest value folded so far (max watermark; never lowered). Zeros are left out to keep the state small.</summary>
     public Dictionary<string, double> Values { get; set; } = new(StringComparer.Ordinal);
 }
 
@@ -56,9 +56,8 @@ public sealed class LedgerCounters
 
     public long GroupsRetired { get; set; }
 
+    /// <summary>Groups that carried a value below its watermark (an older body seen after a newer one); they add nothing.</summary>
     public long StaleReplaysIgnored { get; set; }
-
-    public long InstanceRestarts { get; set; }
 
     public long TombstonedPushesDropped { get; set; }
 }

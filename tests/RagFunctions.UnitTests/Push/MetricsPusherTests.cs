@@ -29,7 +29,7 @@ public sealed class MetricsPusherTests
 
         var request = Assert.Single(handler.Requests);
         Assert.Equal(HttpMethod.Put, request.Method);
-        Assert.Equal("http://pg.test:9091/metrics/job/rag-functions/instance/pod-1-abcd", request.Uri.ToString());
+        Assert.Equal("http://pg.test:9091/metrics/job/rag-functions/instance/" + pusher.Instance, request.Uri.ToString());
         Assert.Equal("text/plain; version=0.0.4", request.ContentType);
         Assert.Null(request.Authorization);
         using var expected = new MemoryStream();
@@ -99,10 +99,10 @@ public sealed class MetricsPusherTests
     }
 
     [Fact]
-    public void DefaultInstanceIsUrlSafeAndUniquePerProcessStart()
+    public void EffectiveInstanceIsUrlSafeAndUniquePerProcessStart()
     {
-        var first = PushOptions.DefaultInstance();
-        var second = PushOptions.DefaultInstance();
+        var first = PushOptions.EffectiveInstance(null);
+        var second = PushOptions.EffectiveInstance(null);
 
         Assert.NotEqual(first, second);
         Assert.Equal(PushOptions.UrlSafe(first), first);
@@ -116,13 +116,30 @@ public sealed class MetricsPusherTests
     }
 
     [Fact]
-    public void UsesTheConfiguredInstanceVerbatimAndGeneratesOneOtherwise()
+    public void UsesTheConfiguredInstanceAsAPrefixAndAlwaysAppendsAStartNonce()
     {
         var (configured, _) = Create(new RecordingHandler());
         var (generated, _) = Create(new RecordingHandler(), o => o.Instance = null);
 
-        Assert.Equal("pod-1-abcd", configured.Instance);
-        Assert.NotEqual("pod-1-abcd", generated.Instance);
+        Assert.Matches("^pod-1-abcd-[0-9a-f]{8}$", configured.Instance);
+        Assert.Matches("^[A-Za-z0-9._-]+-[0-9a-f]{8}$", generated.Instance);
+        Assert.DoesNotMatch("^pod-1-abcd-", generated.Instance);
+        Assert.EndsWith("/instance/" + configured.Instance, configured.GroupUrl.ToString());
         Assert.EndsWith("/instance/" + generated.Instance, generated.GroupUrl.ToString());
+    }
+
+    [Fact]
+    public async Task TwoPushersWithTheSameConfiguredInstancePushToDifferentGroups()
+    {
+        var firstHandler = new RecordingHandler();
+        var secondHandler = new RecordingHandler();
+        var (first, _) = Create(firstHandler);
+        var (second, _) = Create(secondHandler);
+
+        Assert.True(await first.PushAsync(CancellationToken.None));
+        Assert.True(await second.PushAsync(CancellationToken.None));
+
+        Assert.NotEqual(first.Instance, second.Instance);
+        Assert.NotEqual(Assert.Single(firstHandler.Requests).Uri, Assert.Single(secondHandler.Requests).Uri);
     }
 }

@@ -30,7 +30,7 @@ public sealed class MetricsPusher : IDisposable
         var settings = options.Value;
         IsEnabled = settings.Enabled;
         Job = settings.Job;
-        Instance = string.IsNullOrEmpty(settings.Instance) ? PushOptions.DefaultInstance() : settings.Instance;
+        Instance = PushOptions.EffectiveInstance(settings.Instance);
         _timeout = TimeSpan.FromMilliseconds(settings.TimeoutMilliseconds);
         var baseUrl = (settings.Url ?? "http://localhost:9091").TrimEnd('/');
         GroupUrl = new Uri($"{baseUrl}/metrics/job/{Uri.EscapeDataString(Job)}/instance/{Uri.EscapeDataString(Instance)}");
@@ -46,7 +46,7 @@ public sealed class MetricsPusher : IDisposable
 
     public string Job { get; }
 
-    /// <summary>The grouping key instance: unique per process.</summary>
+    /// <summary>The grouping key instance: <c>Rag:Push:Instance</c> (or the pod name) plus a random start nonce, unique per process.</summary>
     public string Instance { get; }
 
     public Uri GroupUrl { get; }

@@ -19,8 +19,9 @@ public sealed class PushOptions
     public string Job { get; set; } = "rag-functions";
 
     /// <summary>
-    /// Grouping key instance label. Leave empty: the default (pod name + start nonce) is unique per process,
-    /// which the ledger relies on. A configured value is used verbatim and must be unique per process too.
+    /// Prefix of the grouping key instance label, replacing the pod name (HOSTNAME). A random start nonce is always
+    /// appended (<c>&lt;prefix&gt;-&lt;nonce&gt;</c>), so the group is unique per process, which the ledger relies on:
+    /// two processes never share a group, whatever is configured. The effective value is <c>MetricsPusher.Instance</c>.
     /// </summary>
     public string? Instance { get; set; }
 
@@ -37,16 +38,22 @@ public sealed class PushOptions
 
     public string? Password { get; set; }
 
-    /// <summary>The pod name (HOSTNAME) plus a random start nonce, reduced to URL-safe characters.</summary>
-    public static string DefaultInstance()
+    /// <summary>
+    /// The grouping key instance of a new process: <paramref name="prefix"/> (the pod name, HOSTNAME, when empty) plus a
+    /// random start nonce, reduced to URL-safe characters. Every call returns a new value.
+    /// </summary>
+    public static string EffectiveInstance(string? prefix)
     {
-        var host = System.Environment.GetEnvironmentVariable("HOSTNAME");
-        if (string.IsNullOrWhiteSpace(host))
+        if (string.IsNullOrEmpty(prefix))
         {
-            host = System.Environment.MachineName;
+            prefix = System.Environment.GetEnvironmentVariable("HOSTNAME");
+            if (string.IsNullOrWhiteSpace(prefix))
+            {
+                prefix = System.Environment.MachineName;
+            }
         }
 
-        return UrlSafe($"{host}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
+        return UrlSafe($"{prefix}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
     }
 
     /// <summary>Keeps [A-Za-z0-9._-]; anything else becomes '-', so the grouping key needs no escaping.</summary>
@@ -84,7 +91,7 @@ public sealed class PushOptionsValidator : IValidateOptions<PushOptions>
 
         if (!string.IsNullOrEmpty(options.Instance) && PushOptions.UrlSafe(options.Instance) != options.Instance)
         {
-            errors.Add("Rag:Push:Instance must be URL-safe ([A-Za-z0-9._-]); leave it empty for the pod name + start nonce.");
+            errors.Add("Rag:Push:Instance (the instance prefix; a start nonce is always appended) must be URL-safe ([A-Za-z0-9._-]); leave it empty for the pod name.");
         }
 
         if (options.IntervalSeconds is < 1 or > 300)
