@@ -60,7 +60,34 @@ public sealed class PrometheusServer : IAsyncDisposable
             $"--web.listen-address=127.0.0.1:{port}",
             "--log.level=warn",
         ], port);
-        return new PrometheusServer(folder, server);
+        var prometheus = new PrometheusServer(folder, server);
+        await prometheus.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        return prometheus;
+    }
+
+    /// <summary>The port opens before the TSDB is loaded; queries answer 503 until /-/ready does.</summary>
+    private async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await Http.GetAsync(new Uri(Url, "/-/ready"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Still starting.
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"Prometheus at {Url} was not ready within {timeout}:\n{_server.Output}");
     }
 
     /// <summary>An instant query: each series' labels (without __name__ folded in) and value.</summary>
