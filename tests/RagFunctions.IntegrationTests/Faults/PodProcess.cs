@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using RagFunctions.IntegrationTests.Infrastructure;
 
 namespace RagFunctions.IntegrationTests.Faults;
@@ -10,32 +8,20 @@ namespace RagFunctions.IntegrationTests.Faults;
 /// </summary>
 internal sealed class PodProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private const string ReadyMarker = " ready instance=";
 
-    private PodProcess(string name, Process process)
-    {
-        Name = name;
-        _process = process;
-    }
+    private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private BackgroundServer _process = null!;
+
+    private PodProcess(string name) => Name = name;
 
     public string Name { get; }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
     public bool HasExited => _process.HasExited;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public static PodProcess Start(string name, IReadOnlyDictionary<string, string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -45,38 +31,21 @@ internal sealed class PodProcess : IDisposable
             throw new InvalidOperationException($"{path} is missing: build tests/RagFunctions.IntegrationTests (it references the simulated pod).");
         }
 
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        info.ArgumentList.Add("exec");
-        info.ArgumentList.Add(path);
-        info.ArgumentList.Add("--pod-name");
-        info.ArgumentList.Add(name);
-        info.ArgumentList.Add("--host-json");
-        info.ArgumentList.Add(Path.Combine(Prerequisites.RepoRoot, "host.json"));
-        info.ArgumentList.Add("--corpus");
-        info.ArgumentList.Add(Path.Combine(Prerequisites.RepoRoot, "functions", "corpus"));
+        List<string> args =
+        [
+            "exec", path,
+            "--pod-name", name,
+            "--host-json", Path.Combine(Prerequisites.RepoRoot, "host.json"),
+            "--corpus", Path.Combine(Prerequisites.RepoRoot, "functions", "corpus"),
+        ];
         foreach (var (key, value) in arguments)
         {
-            info.ArgumentList.Add("--" + key);
-            info.ArgumentList.Add(value);
+            args.Add("--" + key);
+            args.Add(value);
         }
 
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[key] = value;
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start pod {name}");
-        var pod = new PodProcess(name, process);
-        process.OutputDataReceived += (_, e) => pod.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => pod.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var pod = new PodProcess(name);
+        pod._process = BackgroundServer.Launch($"pod {name}", "dotnet", args, environment: environment, onLine: pod.OnLine);
         return pod;
     }
 
@@ -90,66 +59,25 @@ internal sealed class PodProcess : IDisposable
     }
 
     /// <summary>SIGKILL by PID: no final push, in-flight messages stay leased until their lease runs out.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
-        }
-    }
+    public void Kill() => _process.Kill();
 
     /// <summary>SIGTERM by PID: the pod lets in-flight messages finish and pushes one last time.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        if (_process.HasExited)
+        if (!await Task.Run(() => _process.Stop(grace)))
         {
-            return;
-        }
-
-        using (var kill = Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill!.WaitForExitAsync();
-        }
-
-        using var deadline = new CancellationTokenSource(grace);
-        try
-        {
-            await _process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            Kill();
             throw new TimeoutException($"pod {Name} did not stop within {grace} of SIGTERM:\n{Output}");
         }
     }
 
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 
-    private void Append(string? line)
+    private void OnLine(string line)
     {
-        if (line is null)
-        {
-            return;
-        }
-
-        const string marker = " ready instance=";
-        var at = line.IndexOf(marker, StringComparison.Ordinal);
+        var at = line.IndexOf(ReadyMarker, StringComparison.Ordinal);
         if (at >= 0)
         {
-            _ready.TrySetResult(line[(at + marker.Length)..].Split(' ')[0]);
-        }
-
-        lock (_output)
-        {
-            if (_output.Length < 256 * 1024)
-            {
-                _output.AppendLine(line);
-            }
+            _ready.TrySetResult(line[(at + ReadyMarker.Length)..].Split(' ')[0]);
         }
     }
 }

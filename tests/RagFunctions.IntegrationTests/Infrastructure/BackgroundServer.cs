@@ -12,6 +12,7 @@ public sealed class BackgroundServer : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private Action<string>? _onLine;
 
     private BackgroundServer(string name, Process process, int port)
     {
@@ -69,7 +70,7 @@ public sealed class BackgroundServer : IDisposable
     /// <summary>Starts a process that listens on no port (or whose readiness the caller checks), with its output captured.</summary>
     public static BackgroundServer Launch(
         string name, string executable, IEnumerable<string> arguments, int port = 0,
-        IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, Action<string>? onLine = null)
     {
         var info = new ProcessStartInfo(executable)
         {
@@ -89,7 +90,7 @@ public sealed class BackgroundServer : IDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{name}: could not start {executable}");
-        var server = new BackgroundServer(name, process, port);
+        var server = new BackgroundServer(name, process, port) { _onLine = onLine };
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
@@ -121,12 +122,12 @@ public sealed class BackgroundServer : IDisposable
         }
     }
 
-    /// <summary>SIGTERM by PID, then SIGKILL if it does not exit in time.</summary>
-    public void Stop(TimeSpan grace)
+    /// <summary>SIGTERM by PID, then SIGKILL if it does not exit in time; false when it had to be killed.</summary>
+    public bool Stop(TimeSpan grace)
     {
         if (_process.HasExited)
         {
-            return;
+            return true;
         }
 
         using (var kill = Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
@@ -134,11 +135,16 @@ public sealed class BackgroundServer : IDisposable
             kill?.WaitForExit();
         }
 
-        if (!_process.WaitForExit(grace))
+        if (_process.WaitForExit(grace))
         {
-            Kill();
+            return true;
         }
+
+        Kill();
+        return false;
     }
+
+    public Task WaitForExitAsync() => _process.WaitForExitAsync();
 
     public void Dispose()
     {
@@ -153,6 +159,7 @@ public sealed class BackgroundServer : IDisposable
             return;
         }
 
+        _onLine?.Invoke(line);
         lock (_output)
         {
             // Keep the newest output: late lines (the last fold, the crash) are the ones a failing test needs.
