@@ -75,6 +75,7 @@ public sealed class QueuePump
     private long _lastActivity = Stopwatch.GetTimestamp();
     private long _lastEmptyPollMain;
     private long _lastEmptyPollPoison;
+    private long _redeliveryDue;
 
     public QueuePump(InProcessFunctionHost host, string connectionString, QueueHostSettings settings)
     {
@@ -254,6 +255,7 @@ public sealed class QueuePump
             else
             {
                 await queue.UpdateMessageAsync(message.MessageId, receipt.Value, visibilityTimeout: _settings.VisibilityTimeout);
+                MarkRedeliveryDue(Stopwatch.GetTimestamp() + (long)(_settings.VisibilityTimeout.TotalSeconds * Stopwatch.Frequency));
             }
         }
         catch (Exception ex) when (IsStorageFailure(ex))
@@ -316,14 +318,33 @@ public sealed class QueuePump
         Touch();
     }
 
-    /// <summary>Nothing in flight, nothing received for <paramref name="quiet"/>, and both queues polled empty since.</summary>
+    /// <summary>
+    /// Nothing in flight, nothing received for <paramref name="quiet"/>, and both queues polled empty since; the main queue
+    /// also after the last failed message became visible again, since a poll while it is hidden sees an empty queue.
+    /// </summary>
     private bool IsIdle(TimeSpan quiet)
     {
         var last = Interlocked.Read(ref _lastActivity);
+        var mainQuietSince = Math.Max(last, Interlocked.Read(ref _redeliveryDue));
         return Volatile.Read(ref _inFlight) == 0
                && Stopwatch.GetElapsedTime(last) >= quiet
-               && Interlocked.Read(ref _lastEmptyPollMain) > last
+               && Interlocked.Read(ref _lastEmptyPollMain) > mainQuietSince
                && Interlocked.Read(ref _lastEmptyPollPoison) > last;
+    }
+
+    private void MarkRedeliveryDue(long timestamp)
+    {
+        var current = Interlocked.Read(ref _redeliveryDue);
+        while (timestamp > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _redeliveryDue, timestamp, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     private void Touch() => Interlocked.Exchange(ref _lastActivity, Stopwatch.GetTimestamp());

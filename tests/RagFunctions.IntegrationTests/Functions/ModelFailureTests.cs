@@ -86,4 +86,29 @@ public sealed class ModelFailureTests(AppHostFixture app)
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
         Assert.Equal(1, metrics.PoisonMessages.Value);
     }
+
+    [Fact]
+    public async Task PumpWaitsForAFailedMessageHiddenLongerThanTheQuietPeriodAndItIsAnsweredOnRedelivery()
+    {
+        // The first delivery's try and retry fail; the redelivery is answered.
+        var calls = 0;
+        await using var standIn = await BedrockStandIn.StartAsync(attempt =>
+            Interlocked.Increment(ref calls) <= 2 ? Unavailable(attempt) : new CannedResponse(200, BedrockStandIn.ConverseJson("Check the lease.")));
+        await using var host = await BedrockHostAsync(standIn);
+        var submitted = await host.SendAsync("POST", "/api/batches", """{"questions":["Why is the ledger stalled?"]}""");
+        var batchId = JsonDocument.Parse(submitted.Body).RootElement.GetProperty("batchId").GetString()!;
+        // Hidden for longer than both the quiet period and the longest poll interval, so the queue is polled empty while
+        // the message waits: those empty polls must not count as drained.
+        var settings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json"));
+        settings = settings with { VisibilityTimeout = settings.MaxPollingInterval + TimeSpan.FromSeconds(1) };
+        var pump = new QueuePump(host, app.Azurite.ConnectionString, settings);
+
+        await pump.RunUntilIdleAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(60));
+
+        Assert.Equal((1, 1, 0), (pump.Failed, pump.Processed, pump.Poisoned));
+        var row = await new TableServiceClient(app.Azurite.ConnectionString).GetTableClient("ragresults")
+            .GetEntityAsync<ResultEntity>(batchId, ResultEntity.RowKeyOf(0));
+        Assert.Equal(ResultStatus.Succeeded, row.Value.Status);
+        Assert.Equal(2, row.Value.DequeueCount);
+    }
 }
