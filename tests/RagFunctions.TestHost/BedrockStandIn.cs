@@ -25,7 +25,8 @@ public sealed record ReceivedRequest(
     public string BodyText => Encoding.UTF8.GetString(Body);
 }
 
-public sealed record CannedResponse(int Status, string Body, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan Delay = default);
+/// <summary>A scripted answer: sent after <paramref name="Delay"/>, and not before <paramref name="HeldUntil"/> completes.</summary>
+public sealed record CannedResponse(int Status, string Body, IReadOnlyDictionary<string, string>? Headers = null, TimeSpan Delay = default, Task? HeldUntil = null);
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 standing in for bedrock-runtime. It checks each request's SigV4 signature by
@@ -41,6 +42,7 @@ public sealed class BedrockStandIn : IAsyncDisposable
     private readonly Func<int, CannedResponse> _respond;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private int _attempts;
+    private int _pending;
 
     private BedrockStandIn(WebApplication app, Func<int, CannedResponse> respond)
     {
@@ -51,6 +53,9 @@ public sealed class BedrockStandIn : IAsyncDisposable
     public Uri BaseUri { get; private set; } = null!;
 
     public IReadOnlyList<ReceivedRequest> Received => [.. _received];
+
+    /// <summary>Requests received and not yet answered (a caller that went away is no longer waiting).</summary>
+    public int Pending => Volatile.Read(ref _pending);
 
     public static async Task<BedrockStandIn> StartAsync(Func<int, CannedResponse> respond)
     {
@@ -92,6 +97,19 @@ public sealed class BedrockStandIn : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        Interlocked.Increment(ref _pending);
+        try
+        {
+            await AnswerAsync(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context)
+    {
         var attempt = Interlocked.Increment(ref _attempts);
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         using var buffer = new MemoryStream();
@@ -108,6 +126,11 @@ public sealed class BedrockStandIn : IAsyncDisposable
         if (canned.Delay > TimeSpan.Zero)
         {
             await Task.Delay(canned.Delay, context.RequestAborted);
+        }
+
+        if (canned.HeldUntil is { } held)
+        {
+            await held.WaitAsync(context.RequestAborted);
         }
 
         context.Response.StatusCode = canned.Status;
