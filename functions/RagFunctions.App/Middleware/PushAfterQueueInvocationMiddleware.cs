@@ -1,6 +1,5 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
-using Microsoft.Extensions.DependencyInjection;
 using RagFunctions.Core.Metrics.Push;
 
 namespace RagFunctions.App.Middleware;
@@ -10,10 +9,8 @@ namespace RagFunctions.App.Middleware;
 /// that dies right after its last message has already delivered that message's spend. The push is bounded by
 /// its own timeout and never fails the invocation.
 /// </summary>
-public sealed class PushAfterQueueInvocationMiddleware(IServiceProvider services) : IFunctionsWorkerMiddleware
+public sealed class PushAfterQueueInvocationMiddleware(MetricsPusher pusher) : IFunctionsWorkerMiddleware
 {
-    private readonly MetricsPusher? _pusher = services.GetService<MetricsPusher>();
-
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
         try
@@ -22,10 +19,7 @@ public sealed class PushAfterQueueInvocationMiddleware(IServiceProvider services
         }
         finally
         {
-            if (_pusher is not null)
-            {
-                await _pusher.PushAsync(CancellationToken.None);
-            }
+            await pusher.PushAsync(CancellationToken.None);
         }
     }
 }

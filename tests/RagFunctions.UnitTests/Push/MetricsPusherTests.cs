@@ -88,6 +88,47 @@ public sealed class MetricsPusherTests
         Assert.Equal(0, metrics.PushFailures.Value);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CallsWaitingOnARunningPushShareOneLaterPushThatCarriesAllTheirData(bool runningPushFails)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new RecordingHandler(release: release.Task, failFirst: runningPushFails ? 1 : 0);
+        var (pusher, metrics) = Create(handler, o => o.TimeoutMilliseconds = 10_000);
+        var cost = metrics.ForModel("local-extractive").Cost;
+        var running = pusher.PushAsync(CancellationToken.None);
+        await WaitForRequestsAsync(handler, 1);
+
+        var waiting = new List<Task<bool>>();
+        for (var i = 0; i < 10; i++)
+        {
+            cost.Inc(1);
+            waiting.Add(pusher.PushAsync(CancellationToken.None));
+        }
+
+        release.SetResult();
+
+        Assert.Equal(!runningPushFails, await running);
+        Assert.All(await Task.WhenAll(waiting), Assert.True);
+        // The running push collected before the ten increments; one more push carries them all, whether or not the
+        // running one was accepted.
+        Assert.Equal(2, handler.Requests.Count);
+        Assert.Contains("rag_cost_dollars_total{model=\"local-extractive\",environment=\"test\"} 10", handler.Requests[1].Body);
+    }
+
+    [Fact]
+    public async Task CallsOneAfterAnotherEachPush()
+    {
+        var handler = new RecordingHandler();
+        var (pusher, _) = Create(handler);
+
+        Assert.True(await pusher.PushAsync(CancellationToken.None));
+        Assert.True(await pusher.PushAsync(CancellationToken.None));
+
+        Assert.Equal(2, handler.Requests.Count);
+    }
+
     [Fact]
     public async Task DoesNothingGivenPushDisabled()
     {
@@ -141,5 +182,23 @@ public sealed class MetricsPusherTests
 
         Assert.NotEqual(first.Instance, second.Instance);
         Assert.NotEqual(Assert.Single(firstHandler.Requests).Uri, Assert.Single(secondHandler.Requests).Uri);
+    }
+
+    private static async Task WaitForRequestsAsync(RecordingHandler handler, int count)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            lock (handler.Requests)
+            {
+                if (handler.Requests.Count >= count)
+                {
+                    return;
+                }
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), $"the fake Pushgateway did not get {count} request(s)");
+            await Task.Delay(10);
+        }
     }
 }

@@ -10,6 +10,8 @@ namespace RagFunctions.Core.Metrics.Push;
 /// PUTs the whole app registry to <c>/metrics/job/&lt;job&gt;/instance/&lt;instance&gt;</c>, so the group always equals
 /// the registry. The text comes from prometheus-net itself. Pushes are serialized: one process' groups reach the
 /// Pushgateway in order, which the ledger relies on. A push never throws and never takes longer than the timeout.
+/// Callers that wait while another push runs share the next one: when a batch of queue messages ends together, the
+/// registry is sent twice, not once per message.
 /// </summary>
 public sealed class MetricsPusher : IDisposable
 {
@@ -21,6 +23,11 @@ public sealed class MetricsPusher : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TimeSpan _timeout;
     private readonly AuthenticationHeaderValue? _auth;
+
+    // Every call takes a ticket; a push collects the registry after reading the newest ticket, so it carries the data of
+    // every call up to that ticket. A waiting call whose ticket an accepted push already carried has nothing left to send.
+    private long _tickets;
+    private long _delivered;
 
     public MetricsPusher(RagMetrics metrics, HttpClient http, IOptions<PushOptions> options, ILogger<MetricsPusher> logger)
     {
@@ -51,7 +58,10 @@ public sealed class MetricsPusher : IDisposable
 
     public Uri GroupUrl { get; }
 
-    /// <summary>Pushes the registry now. True when the Pushgateway accepted it; failures are logged and counted.</summary>
+    /// <summary>
+    /// Pushes the registry now. True when the Pushgateway accepted a push collected after this call began (this call's
+    /// own, or one that started while it waited); failures are logged and counted.
+    /// </summary>
     public Task<bool> PushAsync(CancellationToken cancellationToken) => PushAsync(_timeout, cancellationToken);
 
     /// <summary>Same, bounded by <paramref name="timeout"/> (the shutdown push uses its own bound).</summary>
@@ -62,6 +72,7 @@ public sealed class MetricsPusher : IDisposable
             return false;
         }
 
+        var ticket = Interlocked.Increment(ref _tickets);
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(timeout);
         var started = Stopwatch.GetTimestamp();
@@ -70,6 +81,12 @@ public sealed class MetricsPusher : IDisposable
         {
             await _gate.WaitAsync(bounded.Token);
             entered = true;
+            if (_delivered >= ticket)
+            {
+                return true;
+            }
+
+            var carries = Interlocked.Read(ref _tickets);
             using var body = new MemoryStream();
             await _metrics.Registry.CollectAndExportAsTextAsync(body, bounded.Token);
             using var request = new HttpRequestMessage(HttpMethod.Put, GroupUrl)
@@ -81,6 +98,7 @@ public sealed class MetricsPusher : IDisposable
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, bounded.Token);
             if (response.IsSuccessStatusCode)
             {
+                _delivered = carries;
                 return true;
             }
 
