@@ -1,6 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using RagFunctions.Core.Metrics.Push;
+using RagFunctions.Ledger;
 
 namespace RagFunctions.IntegrationTests.Deploy;
 
@@ -282,14 +287,46 @@ public sealed class KedaManifestTests
                     settings[env.Str("name")] = v.GetValue<string>();
                 }
             }
-            Assert.Equal("http://prometheus-pushgateway.monitoring.svc:9091", settings["Rag__Push__Url"]);
-            Assert.Equal("rag-functions", settings["Rag__Push__Job"]);
             Assert.True(settings.ContainsKey("Rag__Environment"));
-            foreach (var required in new[] { "AzureWebJobsStorage", "Rag__Push__Username", "Rag__Push__Password" })
+            var ledger = d.Name == "rag-ledger";
+            var credentials = ledger ? new[] { "Ledger__Username", "Ledger__Password" } : ["Rag__Push__Username", "Rag__Push__Password"];
+            foreach (var required in credentials.Append("AzureWebJobsStorage"))
             {
                 Assert.True(settings.TryGetValue(required, out var v) && v == "<secret>", $"{d}: {required} must come from a Secret");
             }
+
+            // The settings as each process binds them, through its own composition and validators.
+            if (ledger)
+            {
+                var options = BoundOptions<LedgerOptions>(settings, (services, configuration) => services.AddLedger(configuration));
+                Assert.Equal(PushgatewayUrl, options.PushgatewayUrl);
+                Assert.Equal("rag-functions", options.InstanceJob);
+                Assert.Equal("<secret>", options.Username);
+            }
+            else
+            {
+                var options = BoundOptions<PushOptions>(settings, (services, _) => services.AddMetricsPusher());
+                Assert.True(options.Enabled, $"{d}: Rag__Push__Enabled must be true or the pods never push");
+                Assert.Equal(PushgatewayUrl, options.Url);
+                Assert.Equal("rag-functions", options.Job);
+                Assert.Equal("<secret>", options.Username);
+            }
         }
+    }
+
+    private const string PushgatewayUrl = "http://prometheus-pushgateway.monitoring.svc:9091";
+
+    /// <summary>Binds env-style settings (A__B) the way the process does and returns the validated options.</summary>
+    private static T BoundOptions<T>(Dictionary<string, string> settings, Action<IServiceCollection, IConfiguration> compose)
+        where T : class
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":", StringComparison.Ordinal), (string?)kv.Value)))
+            .Build();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration);
+        compose(services, configuration);
+        using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IOptions<T>>().Value;
     }
 
     [Fact]
