@@ -3,7 +3,7 @@ using RagFunctions.Verify;
 VerifyOptions options;
 try
 {
-    options = VerifyOptions.Parse(args, Environment.CurrentDirectory);
+    options = VerifyOptions.Parse(args, Environment.CurrentDirectory, Environment.GetEnvironmentVariable(VerifyOptions.PushgatewayPasswordVariable));
 }
 catch (ArgumentException ex)
 {
@@ -12,7 +12,7 @@ catch (ArgumentException ex)
 }
 
 using var client = new HttpClient { Timeout = options.RequestTimeout };
-var checks = new StackChecks(options, new StackHttp(client));
+var checks = new StackChecks(options, new StackHttp(client, options.Pushgateway, options.PushgatewayLogin));
 int passed = 0, failed = 0, skipped = 0;
 await foreach (var result in checks.RunAsync())
 {

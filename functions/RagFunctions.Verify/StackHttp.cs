@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 
 namespace RagFunctions.Verify;
@@ -6,17 +9,37 @@ namespace RagFunctions.Verify;
 /// <summary>One series of an instant query: its labels and value (NaN included: a NaN sample is still data).</summary>
 public sealed record Sample(IReadOnlyDictionary<string, string> Labels, double Value);
 
-/// <summary>The few HTTP calls verify makes: readiness probes, Prometheus instant queries and status APIs.</summary>
-public sealed class StackHttp(HttpClient http)
+/// <summary>
+/// The few HTTP calls verify makes: readiness probes, Prometheus instant queries and status APIs. Requests under
+/// <paramref name="loginBase"/> (the Pushgateway) carry <paramref name="login"/> as basic auth, and no others do.
+/// </summary>
+public sealed class StackHttp(HttpClient http, Uri? loginBase = null, (string User, string Password)? login = null)
 {
+    private readonly AuthenticationHeaderValue? _auth = login is var (user, password)
+        ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")))
+        : null;
+
     /// <summary>GET <paramref name="url"/>; throws with status and body unless 2xx.</summary>
     public async Task<string> GetAsync(Uri url, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(url, cancellationToken);
+        var underLogin = loginBase?.IsBaseOf(url) == true;
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (underLogin)
+        {
+            request.Headers.Authorization = _auth;
+        }
+
+        using var response = await http.SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        return response.IsSuccessStatusCode
-            ? body
-            : throw new HttpRequestException($"GET {url} -> {(int)response.StatusCode} {Truncate(body)}");
+        if (response.IsSuccessStatusCode)
+        {
+            return body;
+        }
+
+        var hint = underLogin && response.StatusCode == HttpStatusCode.Unauthorized
+            ? _auth is null ? " (login required: pass --pushgateway-user and set $PUSHGATEWAY_PASSWORD)" : " (login refused)"
+            : string.Empty;
+        throw new HttpRequestException($"GET {url} -> {(int)response.StatusCode} {Truncate(body)}{hint}");
     }
 
     /// <summary>The <c>data</c> element of a Prometheus API response.</summary>

@@ -13,10 +13,16 @@ public sealed record VerifyOptions(
     TimeSpan MaxLedgerAge,
     bool NoKubernetes,
     string RateInterval,
-    TimeSpan RequestTimeout)
+    TimeSpan RequestTimeout,
+    (string User, string Password)? PushgatewayLogin = null)
 {
+    /// <summary>Environment variable holding the password for <c>--pushgateway-user</c> (kept off the command line).</summary>
+    public const string PushgatewayPasswordVariable = "PUSHGATEWAY_PASSWORD";
+
     public const string Usage = """
         usage: verify --prometheus URL --pushgateway URL [options]
+          --pushgateway-user NAME  basic auth for a Pushgateway behind --web.config.file (as the Terraform one is);
+                                   the password is read from $PUSHGATEWAY_PASSWORD
           --alertmanager URL       also check the Alertmanager itself is ready (Prometheus' view is checked always)
           --environment NAME       the `environment` label of the rag_ series and rule groups (default: local)
           --dashboards DIR         dashboards/*.json whose panel queries must return data (default: <repo>/dashboards)
@@ -29,8 +35,11 @@ public sealed record VerifyOptions(
         Exit code: 0 when every check passes (SKIP is not a failure), 1 when any fails, 2 on bad usage.
         """;
 
-    /// <summary>Parses <paramref name="args"/>; paths default to the repository found above the current directory.</summary>
-    public static VerifyOptions Parse(IReadOnlyList<string> args, string currentDirectory)
+    /// <summary>
+    /// Parses <paramref name="args"/>; paths default to the repository found above the current directory.
+    /// <paramref name="pushgatewayPassword"/> is the value of <see cref="PushgatewayPasswordVariable"/>.
+    /// </summary>
+    public static VerifyOptions Parse(IReadOnlyList<string> args, string currentDirectory, string? pushgatewayPassword = null)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var noKubernetes = false;
@@ -54,6 +63,11 @@ public sealed record VerifyOptions(
         string? Take(string name) => values.Remove(name, out var v) ? v : null;
         var prometheus = Url(Take("--prometheus") ?? throw new ArgumentException("--prometheus URL is required"), "--prometheus");
         var pushgateway = Url(Take("--pushgateway") ?? throw new ArgumentException("--pushgateway URL is required"), "--pushgateway");
+        (string, string)? login = Take("--pushgateway-user") is { } user
+            ? (user, string.IsNullOrEmpty(pushgatewayPassword)
+                ? throw new ArgumentException($"--pushgateway-user needs the password in ${PushgatewayPasswordVariable}")
+                : pushgatewayPassword)
+            : null;
         var alertmanager = Take("--alertmanager") is { } am ? Url(am, "--alertmanager") : null;
         var environment = Take("--environment") ?? "local";
         var dashboards = Take("--dashboards");
@@ -74,7 +88,7 @@ public sealed record VerifyOptions(
             rules ??= Path.Combine(root, "terraform", "modules", "monitoring", "rules", "rag-rules.yaml");
         }
 
-        return new VerifyOptions(prometheus, pushgateway, alertmanager, environment, dashboards, rules, maxAge, noKubernetes, rateInterval, timeout);
+        return new VerifyOptions(prometheus, pushgateway, alertmanager, environment, dashboards, rules, maxAge, noKubernetes, rateInterval, timeout, login);
     }
 
     private static string? FindRepoRoot(string start)

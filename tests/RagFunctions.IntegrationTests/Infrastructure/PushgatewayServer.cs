@@ -6,6 +6,7 @@ namespace RagFunctions.IntegrationTests.Infrastructure;
 /// <summary>A real Pushgateway on a free loopback port with a persistence file; restartable on the same port and file.</summary>
 public sealed class PushgatewayServer : IAsyncDisposable
 {
+    private const string WebConfigFile = "web-config.yml";
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly string _folder;
     private BackgroundServer _server;
@@ -23,9 +24,16 @@ public sealed class PushgatewayServer : IAsyncDisposable
 
     public string Output => _server.Output;
 
-    public static async Task<PushgatewayServer> StartAsync()
+    /// <summary>Starts one; with <paramref name="login"/>, behind basic auth through <c>--web.config.file</c> (bcrypt hash).</summary>
+    public static async Task<PushgatewayServer> StartAsync((string User, string Password)? login = null)
     {
         var folder = Directory.CreateTempSubdirectory("pushgateway-").FullName;
+        if (login is var (user, password))
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, WebConfigFile),
+                $"basic_auth_users:\n  {user}: {BCrypt.Net.BCrypt.HashPassword(password, workFactor: 4)}\n");
+        }
+
         var port = FreePort.Next();
         return new PushgatewayServer(folder, await LaunchAsync(folder, port), port);
     }
@@ -80,12 +88,21 @@ public sealed class PushgatewayServer : IAsyncDisposable
         }
     }
 
-    private static Task<BackgroundServer> LaunchAsync(string folder, int port) =>
-        BackgroundServer.StartAsync("pushgateway", Prerequisites.Pushgateway,
+    private static Task<BackgroundServer> LaunchAsync(string folder, int port)
+    {
+        List<string> arguments =
         [
             $"--web.listen-address=127.0.0.1:{port}",
             $"--persistence.file={Path.Combine(folder, "pg.data")}",
             "--persistence.interval=1s",
             "--log.level=warn",
-        ], port);
+        ];
+        var webConfig = Path.Combine(folder, WebConfigFile);
+        if (File.Exists(webConfig))
+        {
+            arguments.Add($"--web.config.file={webConfig}");
+        }
+
+        return BackgroundServer.StartAsync("pushgateway", Prerequisites.Pushgateway, arguments, port);
+    }
 }

@@ -14,8 +14,10 @@ internal static class VerifyReport
     public static IReadOnlyList<string> Lines(ProcessResult result, string status) =>
         [.. result.StandardOutput.Split('\n').Where(l => l.StartsWith(status + " ", StringComparison.Ordinal))];
 
-    public static bool Fails(ProcessResult result, string check) =>
-        Lines(result, "FAIL").Any(l => l.StartsWith($"FAIL  {check}:", StringComparison.Ordinal));
+    public static bool Reports(ProcessResult result, string status, string check) =>
+        Lines(result, status).Any(l => l.StartsWith($"{status}  {check}:", StringComparison.Ordinal));
+
+    public static bool Fails(ProcessResult result, string check) => Reports(result, "FAIL", check);
 }
 
 public sealed class HealthyLocalStackTests(DevStack stack) : IClassFixture<DevStack>

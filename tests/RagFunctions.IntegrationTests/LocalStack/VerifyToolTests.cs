@@ -62,6 +62,32 @@ public sealed class VerifyToolTests
     }
 
     [Fact]
+    public async Task LogsInToAPushgatewayBehindBasicAuthWithTheUserAndThePasswordFromTheEnvironment()
+    {
+        var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        await using var pushgateway = await PushgatewayServer.StartAsync(("rag-pusher", password));
+        var prometheus = $"http://127.0.0.1:{FreePort.Next()}";
+        Task<ProcessResult> VerifyAsync(string[] login, string? passwordVariable) => ProcessRunner.RunAsync("dotnet",
+            ["exec", VerifyDll, "--prometheus", prometheus, "--pushgateway", pushgateway.Url.ToString(), "--timeout", "2", .. login],
+            TimeSpan.FromSeconds(60), Prerequisites.RepoRoot,
+            environment: new Dictionary<string, string> { [VerifyOptions.PushgatewayPasswordVariable] = passwordVariable ?? string.Empty });
+
+        var withLogin = await VerifyAsync(["--pushgateway-user", "rag-pusher"], password);
+        var withoutLogin = await VerifyAsync([], null);
+        var wrongPassword = await VerifyAsync(["--pushgateway-user", "rag-pusher"], password + "x");
+        var passwordMissing = await VerifyAsync(["--pushgateway-user", "rag-pusher"], null);
+
+        Assert.True(VerifyReport.Reports(withLogin, "PASS", "pushgateway-reachable"), withLogin.Output);
+        Assert.True(VerifyReport.Fails(withoutLogin, "pushgateway-reachable"), withoutLogin.Output);
+        Assert.Contains("401", withoutLogin.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("--pushgateway-user", withoutLogin.StandardOutput, StringComparison.Ordinal);
+        Assert.True(VerifyReport.Fails(wrongPassword, "pushgateway-reachable"), wrongPassword.Output);
+        Assert.Contains("login refused", wrongPassword.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(2, passwordMissing.ExitCode);
+        Assert.Contains(VerifyOptions.PushgatewayPasswordVariable, passwordMissing.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DevUpRefusesATakenPortNamingItsVariableAndStartsNothing()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
