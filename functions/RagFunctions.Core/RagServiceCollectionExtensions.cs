@@ -37,7 +37,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PricingOptions>>().Value.ToPriceTable());
         services.AddSingleton(sp => new RagMetrics(
             sp.GetRequiredService<IOptions<RagOptions>>().Value.Environment,
-            [sp.GetRequiredService<IChatClient>().GetService<ChatClientMetadata>()?.DefaultModelId ?? LocalModels.Extractive]));
+            [ModelIdOf(sp.GetRequiredService<IChatClient>())]));
         services.AddSingleton<IRetriever>(sp => LuceneRetriever.Create(
             sp.GetRequiredService<IOptions<RetrievalOptions>>().Value, sp.GetRequiredService<ILogger<LuceneRetriever>>()));
 
@@ -55,8 +55,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var inner = sp.GetRequiredService<IChatClient>();
-            var modelId = inner.GetService<ChatClientMetadata>()?.DefaultModelId ?? LocalModels.Extractive;
-            return new MeteredChatClient(inner, modelId, sp.GetRequiredService<RagMetrics>(), sp.GetRequiredService<PriceTable>(),
+            return new MeteredChatClient(inner, ModelIdOf(inner), sp.GetRequiredService<RagMetrics>(), sp.GetRequiredService<PriceTable>(),
                 sp.GetRequiredService<ILogger<MeteredChatClient>>());
         });
         services.AddSingleton<QueryValidator>();
@@ -65,4 +64,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<BatchService>();
         return services;
     }
+
+    /// <summary>The model label of a provider: the one it reports, else the local answerer's (it reports none when wrapped).</summary>
+    private static string ModelIdOf(IChatClient client) => client.GetService<ChatClientMetadata>()?.DefaultModelId ?? LocalModels.Extractive;
 }

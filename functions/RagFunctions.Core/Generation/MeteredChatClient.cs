@@ -44,9 +44,9 @@ public sealed partial class MeteredChatClient : DelegatingChatClient
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             _metrics.GenerationStage.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            var (kind, transient, retryAfter) = LlmFailures.Classify(ex);
+            var (kind, retryAfter) = LlmFailures.Classify(ex);
             _meters.CountError(kind);
-            throw new ModelCallFailedException(ModelId, kind, transient, retryAfter, ex);
+            throw new ModelCallFailedException(ModelId, kind, retryAfter, ex);
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);

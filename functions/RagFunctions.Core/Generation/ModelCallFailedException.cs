@@ -3,7 +3,7 @@ using RagFunctions.Core.Metrics;
 namespace RagFunctions.Core.Generation;
 
 /// <summary>A model call that failed after the provider's own retries; the kind is already counted.</summary>
-public sealed class ModelCallFailedException(string modelId, LlmErrorKind kind, bool isTransient, TimeSpan? retryAfter, Exception inner)
+public sealed class ModelCallFailedException(string modelId, LlmErrorKind kind, TimeSpan? retryAfter, Exception inner)
     : Exception($"Model {modelId} failed: {kind}.", inner)
 {
     public string ModelId { get; } = modelId;
@@ -11,7 +11,7 @@ public sealed class ModelCallFailedException(string modelId, LlmErrorKind kind, 
     public LlmErrorKind Kind { get; } = kind;
 
     /// <summary>True when trying again later may succeed (throttling, unavailable, timeouts).</summary>
-    public bool IsTransient { get; } = isTransient;
+    public bool IsTransient => Kind.IsTransient();
 
     public TimeSpan? RetryAfter { get; } = retryAfter;
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
+using RagFunctions.Core.Pricing;
 
 namespace RagFunctions.Core.Generation.Extractive;
 
@@ -15,7 +16,7 @@ namespace RagFunctions.Core.Generation.Extractive;
 /// </summary>
 public sealed partial class ExtractiveChatClient : IChatClient
 {
-    public const string ModelId = "local-extractive";
+    public const string ModelId = LocalModels.Extractive;
 
     public const string NoContextAnswer =
         "I could not find this in the operations documentation. Try rephrasing the question, or search the runbooks directly.";
