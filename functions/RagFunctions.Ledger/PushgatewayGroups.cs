@@ -142,11 +142,13 @@ public static class PushgatewayGroups
     /// The groups of <paramref name="instanceJob"/> that have an instance label, with only their rag_ counters and
     /// histograms. The ledger's own group, other jobs and rag_ledger_* families are never folded.
     /// </summary>
-    public static IReadOnlyList<InstanceGroup> Parse(string json, string instanceJob)
+    /// <returns>Those groups, and the number of groups of any job (for the ledger's own gauge), from one parse.</returns>
+    public static (IReadOnlyList<InstanceGroup> Instances, int GroupCount) Parse(string json, string instanceJob)
     {
         using var document = JsonDocument.Parse(json);
+        var data = document.RootElement.GetProperty("data");
         var groups = new List<InstanceGroup>();
-        foreach (var group in document.RootElement.GetProperty("data").EnumerateArray())
+        foreach (var group in data.EnumerateArray())
         {
             var groupLabels = ReadLabels(group.GetProperty("labels"));
             if (!groupLabels.TryGetValue("job", out var job) || job != instanceJob
@@ -213,14 +215,7 @@ public static class PushgatewayGroups
             }
         }
 
-        return groups;
-    }
-
-    /// <summary>Number of groups of any job, for the ledger's own gauge.</summary>
-    public static int CountGroups(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.GetProperty("data").GetArrayLength();
+        return (groups, data.GetArrayLength());
     }
 
     private static Dictionary<string, string> ReadLabels(JsonElement labels)

@@ -23,7 +23,7 @@ public sealed class PushgatewayGroupsTests
     [Fact]
     public void ReadsOnlyRagCountersAndHistogramsOfInstanceGroups()
     {
-        var group = Assert.Single(PushgatewayGroups.Parse(Json, "rag-functions"));
+        var group = Assert.Single(PushgatewayGroups.Parse(Json, "rag-functions").Instances);
 
         Assert.Equal("pod-1-ab", group.Instance);
         Assert.Equal(1.795967487378934e+09, group.PushTime);
@@ -38,8 +38,10 @@ public sealed class PushgatewayGroupsTests
     [Fact]
     public void NeverReadsTheLedgersOwnGroup()
     {
-        Assert.Empty(PushgatewayGroups.Parse(Json, "some-other-job"));
-        Assert.Equal(2, PushgatewayGroups.CountGroups(Json));
+        var (instances, groupCount) = PushgatewayGroups.Parse(Json, "some-other-job");
+
+        Assert.Empty(instances);
+        Assert.Equal(2, groupCount);
     }
 
     [Fact]
