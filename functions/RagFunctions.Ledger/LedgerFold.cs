@@ -51,43 +51,24 @@ public static class LedgerFold
         }
 
         // Instances whose group vanished (deleted by someone else, or a Pushgateway without persistence) stop being tracked once stale.
-        // Found first, then tombstoned in the same order, so the dictionaries are not changed while they are enumerated.
-        List<string>? vanished = null;
+        // Removing the current entry while enumerating a Dictionary is allowed (.NET Core 3.0+); Tombstone removes from
+        // Instances and adds only to Tombstones, which is not being enumerated here.
         foreach (var (instance, mark) in state.Instances)
         {
             if (!seen.Contains(instance) && now - mark.PushTime >= staleAfterSeconds)
             {
-                (vanished ??= []).Add(instance);
-            }
-        }
-
-        if (vanished is not null)
-        {
-            foreach (var instance in vanished)
-            {
                 Tombstone(state, instance, now);
+                changed = true;
             }
-
-            changed = true;
         }
 
-        List<string>? expired = null;
         foreach (var (instance, retiredAt) in state.Tombstones)
         {
             if (now - retiredAt >= tombstoneRetentionSeconds)
             {
-                (expired ??= []).Add(instance);
-            }
-        }
-
-        if (expired is not null)
-        {
-            foreach (var instance in expired)
-            {
                 state.Tombstones.Remove(instance);
+                changed = true;
             }
-
-            changed = true;
         }
 
         return new FoldOutcome(changed, retire, folded);

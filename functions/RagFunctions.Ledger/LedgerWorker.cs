@@ -77,7 +77,7 @@ public sealed class LedgerWorker(
         var state = _state;
         var started = await pushgateway.GetStartTimeAsync(cancellationToken);
         var json = await pushgateway.GetGroupsJsonAsync(cancellationToken);
-        var groups = PushgatewayGroups.Parse(json, _options.InstanceJob);
+        var (groups, groupCount) = PushgatewayGroups.Parse(json, _options.InstanceJob);
         var now = Seconds(time.GetUtcNow());
         if (_pushgatewayTrouble || (_pushgatewayStart is not null && _pushgatewayStart != started))
         {
@@ -116,7 +116,7 @@ public sealed class LedgerWorker(
         }
 
         var (text, unconfirmed) = LedgerExposition.Render(state, Seconds(time.GetUtcNow()), _options.FirstSampleHoldSeconds,
-            new LedgerSelfMetrics(now, PushgatewayGroups.CountGroups(json)));
+            new LedgerSelfMetrics(now, groupCount));
         await pushgateway.PutLedgerGroupAsync(text, cancellationToken);
         var accepted = Seconds(time.GetUtcNow());
         foreach (var unit in unconfirmed)

@@ -9,51 +9,22 @@ namespace RagFunctions.Ledger;
 /// <param name="Labels">Canonical label text without job and instance (<see cref="SamplePart.CanonicalLabels"/>).</param>
 /// <param name="Part">"" for a counter, "sum", "count", or "le:&lt;bound&gt;" for a bucket.</param>
 /// <remarks>
-/// <see cref="Unit"/> and <see cref="Id"/> are built once, when the sample is made (or when a <c>with</c> changes a part of
-/// them), not on every read: the fold reads them for every sample of every group.
+/// The key parts are get-only, so <see cref="Unit"/> and <see cref="Id"/> are built once, when the sample is made, not on
+/// every read (the fold reads them for every sample of every group), and a <c>with</c> can change only <see cref="Value"/>.
 /// </remarks>
 public sealed record Sample(string Family, string Labels, string Part, double Value)
 {
-    private readonly string _unit = SamplePart.UnitKey(Family, Labels);
-    private readonly string _id = SamplePart.SampleId(Family, Labels, Part);
+    public string Family { get; } = Family;
 
-    public string Family
-    {
-        get;
-        init
-        {
-            field = value;
-            _unit = SamplePart.UnitKey(value, Labels);
-            _id = SamplePart.SampleId(value, Labels, Part);
-        }
-    } = Family;
+    public string Labels { get; } = Labels;
 
-    public string Labels
-    {
-        get;
-        init
-        {
-            field = value;
-            _unit = SamplePart.UnitKey(Family, value);
-            _id = SamplePart.SampleId(Family, value, Part);
-        }
-    } = Labels;
-
-    public string Part
-    {
-        get;
-        init
-        {
-            field = value;
-            _id = SamplePart.SampleId(Family, Labels, value);
-        }
-    } = Part;
+    public string Part { get; } = Part;
 
     /// <summary>The ledger unit this sample belongs to: <see cref="SamplePart.UnitKey"/>.</summary>
-    public string Unit => _unit;
+    public string Unit { get; } = SamplePart.UnitKey(Family, Labels);
 
     /// <summary>The sample's key in an instance's watermarks: <see cref="SamplePart.SampleId"/>.</summary>
-    public string Id => _id;
+    public string Id { get; } = SamplePart.SampleId(Family, Labels, Part);
 }
 
 /// <summary>One per-instance group on the Pushgateway, reduced to the foldable rag_ families.</summary>
@@ -142,11 +113,13 @@ public static class PushgatewayGroups
     /// The groups of <paramref name="instanceJob"/> that have an instance label, with only their rag_ counters and
     /// histograms. The ledger's own group, other jobs and rag_ledger_* families are never folded.
     /// </summary>
-    public static IReadOnlyList<InstanceGroup> Parse(string json, string instanceJob)
+    /// <returns>Those groups, and the number of groups of any job (for the ledger's own gauge), from one parse.</returns>
+    public static (IReadOnlyList<InstanceGroup> Instances, int GroupCount) Parse(string json, string instanceJob)
     {
         using var document = JsonDocument.Parse(json);
+        var data = document.RootElement.GetProperty("data");
         var groups = new List<InstanceGroup>();
-        foreach (var group in document.RootElement.GetProperty("data").EnumerateArray())
+        foreach (var group in data.EnumerateArray())
         {
             var groupLabels = ReadLabels(group.GetProperty("labels"));
             if (!groupLabels.TryGetValue("job", out var job) || job != instanceJob
@@ -213,14 +186,7 @@ public static class PushgatewayGroups
             }
         }
 
-        return groups;
-    }
-
-    /// <summary>Number of groups of any job, for the ledger's own gauge.</summary>
-    public static int CountGroups(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.GetProperty("data").GetArrayLength();
+        return (groups, data.GetArrayLength());
     }
 
     private static Dictionary<string, string> ReadLabels(JsonElement labels)

@@ -23,7 +23,7 @@ public sealed class PushgatewayGroupsTests
     [Fact]
     public void ReadsOnlyRagCountersAndHistogramsOfInstanceGroups()
     {
-        var group = Assert.Single(PushgatewayGroups.Parse(Json, "rag-functions"));
+        var group = Assert.Single(PushgatewayGroups.Parse(Json, "rag-functions").Instances);
 
         Assert.Equal("pod-1-ab", group.Instance);
         Assert.Equal(1.795967487378934e+09, group.PushTime);
@@ -38,8 +38,10 @@ public sealed class PushgatewayGroupsTests
     [Fact]
     public void NeverReadsTheLedgersOwnGroup()
     {
-        Assert.Empty(PushgatewayGroups.Parse(Json, "some-other-job"));
-        Assert.Equal(2, PushgatewayGroups.CountGroups(Json));
+        var (instances, groupCount) = PushgatewayGroups.Parse(Json, "some-other-job");
+
+        Assert.Empty(instances);
+        Assert.Equal(2, groupCount);
     }
 
     [Fact]
@@ -57,11 +59,12 @@ public sealed class PushgatewayGroupsTests
     }
 
     [Fact]
-    public void SampleKeysFollowAnyPartChangedByWith()
+    public void SampleKeysAreBuiltFromTheConstructorAndKeptByWith()
     {
         var sample = new Sample("rag_retrieved_documents", "environment=\"dev\"", SamplePart.Sum, 5);
 
-        var moved = sample with { Family = "rag_query_cost_dollars", Labels = "environment=\"prod\"", Part = SamplePart.Count, Value = 6 };
+        // The key parts are get-only: a with can change only the value, and the keys it copies stay right.
+        var moved = new Sample("rag_query_cost_dollars", "environment=\"prod\"", SamplePart.Count, 5) with { Value = 6 };
 
         Assert.Equal("rag_retrieved_documents{environment=\"dev\"}", sample.Unit);
         Assert.Equal("rag_retrieved_documents{environment=\"dev\"}#sum", sample.Id);
