@@ -94,8 +94,11 @@ public sealed partial class LuceneRetriever : IRetriever, IDisposable
     /// <summary>All indexed passages, in corpus order.</summary>
     public IReadOnlyList<Passage> Passages { get; }
 
-    /// <summary>English stop words plus question words that carry no topic ("what do I do when…").</summary>
-    private static CharArraySet StopWords { get; } = BuildStopWords();
+    /// <summary>
+    /// English stop words plus question words that carry no topic ("what do I do when…"); the extractive answerer
+    /// ignores the same words.
+    /// </summary>
+    internal static CharArraySet StopWords { get; } = BuildStopWords();
 
     /// <summary>Loads the corpus folder and indexes it.</summary>
     public static LuceneRetriever FromPath(string corpusPath) => new(CorpusLoader.Load(corpusPath));
@@ -234,7 +237,7 @@ public sealed partial class LuceneRetriever : IRetriever, IDisposable
         foreach (var word in (string[])["what", "which", "who", "whom", "when", "where", "why", "how", "do", "does", "did",
             "doing", "i", "me", "my", "we", "our", "us", "you", "your", "should", "can", "could", "would", "shall", "must",
             "has", "have", "had", "am", "been", "being", "were", "about", "so", "some", "any", "please", "tell", "mean",
-            "means", "meaning", "happens", "happen", "from", "than"])
+            "means", "meaning", "happens", "happen", "from", "than", "its"])
         {
             words.Add(word);
         }

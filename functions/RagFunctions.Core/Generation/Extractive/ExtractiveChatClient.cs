@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
 using RagFunctions.Core.Pricing;
+using RagFunctions.Core.Retrieval;
 
 namespace RagFunctions.Core.Generation.Extractive;
 
@@ -295,7 +296,7 @@ public sealed partial class ExtractiveChatClient : IChatClient
         foreach (Match match in Word().Matches(CamelBoundary().Replace(text, " ")))
         {
             var word = match.Value.ToLowerInvariant();
-            if (word.Length < 2 || StopWords.Contains(word))
+            if (word.Length < 2 || LuceneRetriever.StopWords.Contains(word))
             {
                 continue;
             }
@@ -329,15 +330,6 @@ public sealed partial class ExtractiveChatClient : IChatClient
 
         return word.Length > 3 && word[^1] == 'e' ? word[..^1] : word;
     }
-
-    private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
-    {
-        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
-        "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
-        "what", "which", "who", "when", "where", "why", "how", "do", "does", "did", "me", "my", "we", "our", "us", "you",
-        "your", "should", "can", "could", "would", "has", "have", "had", "am", "been", "were", "about", "so", "some",
-        "any", "please", "tell", "from", "than", "its",
-    };
 
     private sealed record Sentence(string Text, bool IsCode, int Passage, int Position, int Score);
 
