@@ -67,7 +67,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             ["runbook_base_url"] = RunbookBaseUrl,
         });
         await using var prometheus = await PrometheusServer.StartAsync(pushgateway.Port, rules, alertmanager.Port);
-        await WaitUntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
+        await Poll.UntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
 
         // Priced answers, with bursts of 429 ThrottlingException so rag_llm_errors_total and the throttled outcome get data.
         await using var bedrock = await BedrockStandIn.StartAsync(attempt => attempt % 11 is 5 or 6 or 7
@@ -201,7 +201,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             output.WriteLine($"{watch.Elapsed}: {EphemeralInstances} ephemeral instances ended");
 
             // 4. The budget alert reaches the webhook through Alertmanager.
-            await WaitUntilAsync(() => Task.FromResult(webhook.Alerts.Any(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded")),
+            await Poll.UntilAsync(() => Task.FromResult(webhook.Alerts.Any(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded")),
                 TimeSpan.FromSeconds(45), "DailyBudgetExceeded delivered to the webhook by Alertmanager", () => alertmanager.Output);
             var alert = webhook.Alerts.First(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded");
             Assert.Equal(AlertmanagerServer.Receiver, alert.Receiver);
@@ -227,11 +227,11 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
                 .Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal) || t.Key.StartsWith("rag_token_usage_total{", StringComparison.Ordinal))
                 .ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
             const string LedgerCostAndTokens = "{job=\"rag-ledger\",__name__=~\"rag_cost_dollars_total|rag_token_usage_total\"}";
-            await WaitUntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "every instance group retired");
-            await WaitUntilAsync(async () => Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)).Count == 0,
+            await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "every instance group retired");
+            await Poll.UntilAsync(async () => Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)).Count == 0,
                 TimeSpan.FromSeconds(20), "ledger cost and token series equal the truth in Prometheus", () => ledger.Output);
             var costTruth = expected.Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal)).Sum(t => t.Value);
-            await WaitUntilAsync(async () => RelativeError(await SingleAsync(prometheus, $"rag:spend_today_dollars{{environment=\"{Environment}\"}}"), costTruth) <= 1e-9,
+            await Poll.UntilAsync(async () => RelativeError(await SingleAsync(prometheus, $"rag:spend_today_dollars{{environment=\"{Environment}\"}}"), costTruth) <= 1e-9,
                 TimeSpan.FromSeconds(10), "rag:spend_today_dollars equals the truth");
             await Task.Delay(TimeSpan.FromSeconds(2 * PrometheusServer.ScrapeIntervalSeconds));
 
@@ -397,20 +397,6 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             .ToList();
         mismatches.AddRange(seen.Keys.Where(k => !expected.ContainsKey(k)).Select(k => $"{k} not in the truth"));
         return mismatches;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? diagnostics = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not reached in {timeout}: {what}" + (diagnostics is null ? string.Empty : "\n" + diagnostics()));
-            }
-
-            await Task.Delay(250);
-        }
     }
 
     [GeneratedRegex(@"^label_values\((?<selector>.+),\s*(?<label>\w+)\)$")]

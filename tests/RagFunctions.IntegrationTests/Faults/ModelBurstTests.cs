@@ -117,7 +117,7 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
         var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.FromSeconds(1) };
         var pump = new QueuePump(host, azurite.ConnectionString, queueSettings);
         var draining = pump.RunUntilIdleAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60));
-        await BatchCheck.WaitUntilAsync(() => Task.FromResult(pump.Failed >= 2 * Questions), TimeSpan.FromSeconds(20), "two failed deliveries per question");
+        await Poll.UntilAsync(() => Task.FromResult(pump.Failed >= 2 * Questions), TimeSpan.FromSeconds(20), "two failed deliveries per question");
         Volatile.Write(ref burst, (int)Burst.None);
         output.WriteLine($"{watch.Elapsed:mm\\:ss\\.f} burst ended after {pump.Failed} failed deliveries");
         await draining;

@@ -29,7 +29,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         var settings = Settings(pushgateway, "ledger" + Guid.NewGuid().ToString("N")[..8], foldSeconds: 1, staleAfter: StaleAfterSeconds, hold: HoldSeconds, lease: 4);
 
         // The hold is only meaningful once Prometheus scrapes: a zero pushed before its first scrape is never seen.
-        await WaitUntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
+        await Poll.UntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
         var testStart = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
         // Double start: replica a (crashing at every step in turn) and replica b, both from the first second.
@@ -78,14 +78,14 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         output.WriteLine($"{watch.Elapsed}: all {instances} instances ended");
 
         // A late re-push of instances already retired must be dropped, not counted again.
-        await WaitUntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "stale groups retired");
+        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "stale groups retired");
         foreach (var instance in retiredReplays)
         {
             await instance.PushUntilAcceptedAsync();
         }
 
-        await WaitUntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(15), "re-pushed retired groups deleted again");
-        await WaitUntilAsync(async () => Mismatches(truth, await prometheus.QueryAsync(LedgerSeries)).Count == 0, TimeSpan.FromSeconds(20), "ledger series equal the truth in Prometheus");
+        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(15), "re-pushed retired groups deleted again");
+        await Poll.UntilAsync(async () => Mismatches(truth, await prometheus.QueryAsync(LedgerSeries)).Count == 0, TimeSpan.FromSeconds(20), "ledger series equal the truth in Prometheus");
         await Task.Delay(TimeSpan.FromSeconds(2 * PrometheusServer.ScrapeIntervalSeconds));
 
         var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
@@ -188,8 +188,8 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         await Task.WhenAll(workers);
         var pushedIn = watch.Elapsed;
 
-        await WaitUntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "all instance groups retired");
-        await WaitUntilAsync(async () => Mismatches(truth, await LedgerGroupAsync(pushgateway)).Count == 0, TimeSpan.FromSeconds(10), "ledger group equals the truth");
+        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "all instance groups retired");
+        await Poll.UntilAsync(async () => Mismatches(truth, await LedgerGroupAsync(pushgateway)).Count == 0, TimeSpan.FromSeconds(10), "ledger group equals the truth");
         await stopMonitor.CancelAsync();
         await monitor;
 
@@ -317,20 +317,6 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
     private static string Name(IReadOnlyDictionary<string, string> labels) => SeriesTruth.Key(labels["__name__"], labels);
 
     private static string Percent(double value, double truth) => ((value - truth) / truth).ToString("P2", CultureInfo.InvariantCulture);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not reached in {timeout}: {what}");
-            }
-
-            await Task.Delay(250);
-        }
-    }
 
     /// <summary>
     /// Keeps the ledger replicas running, both started at once: after each injected crash the replica restarts with the
