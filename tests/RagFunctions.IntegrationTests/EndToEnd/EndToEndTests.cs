@@ -228,7 +228,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
                 .ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
             const string LedgerCostAndTokens = "{job=\"rag-ledger\",__name__=~\"rag_cost_dollars_total|rag_token_usage_total\"}";
             await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "every instance group retired");
-            await Poll.UntilAsync(async () => Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)).Count == 0,
+            await Poll.UntilAsync(async () => SeriesComparison.Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)).Count == 0,
                 TimeSpan.FromSeconds(20), "ledger cost and token series equal the truth in Prometheus", () => ledger.Output);
             var costTruth = expected.Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal)).Sum(t => t.Value);
             await Poll.UntilAsync(async () => RelativeError(await SingleAsync(prometheus, $"rag:spend_today_dollars{{environment=\"{Environment}\"}}"), costTruth) <= 1e-9,
@@ -236,7 +236,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             await Task.Delay(TimeSpan.FromSeconds(2 * PrometheusServer.ScrapeIntervalSeconds));
 
             // 3. Conservation with the real app, the exact spend rule, and the increase() figures (reported, not asserted).
-            Assert.Empty(Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)));
+            Assert.Empty(SeriesComparison.Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)));
             var ledgerTotal = await SingleAsync(prometheus, "sum(rag_cost_dollars_total{job=\"rag-ledger\"})");
             var spendToday = await SingleAsync(prometheus, $"rag:spend_today_dollars{{environment=\"{Environment}\"}}");
             var naive = await SingleAsync(prometheus, "sum(increase(rag_cost_dollars_total{job=\"rag-functions\"}[10m]))");
@@ -387,16 +387,6 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
     {
         var result = await prometheus.QueryAsync(expr);
         return result.Count == 1 ? result[0].Value : throw new InvalidOperationException($"{expr} returned {result.Count} series");
-    }
-
-    private static List<string> Mismatches(Dictionary<string, double> expected, IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)> actual)
-    {
-        var seen = actual.ToDictionary(s => SeriesTruth.Key(s.Labels["__name__"], s.Labels), s => s.Value, StringComparer.Ordinal);
-        var mismatches = expected.Where(e => !seen.TryGetValue(e.Key, out var value) || Math.Abs(value - e.Value) > 1e-9 * Math.Max(Math.Abs(e.Value), 1e-300))
-            .Select(e => $"{e.Key}: ledger {(seen.TryGetValue(e.Key, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "missing")}, truth {e.Value.ToString("R", CultureInfo.InvariantCulture)}")
-            .ToList();
-        mismatches.AddRange(seen.Keys.Where(k => !expected.ContainsKey(k)).Select(k => $"{k} not in the truth"));
-        return mismatches;
     }
 
     [GeneratedRegex(@"^label_values\((?<selector>.+),\s*(?<label>\w+)\)$")]

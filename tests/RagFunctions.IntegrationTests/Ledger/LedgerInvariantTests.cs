@@ -85,7 +85,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         }
 
         await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(15), "re-pushed retired groups deleted again");
-        await Poll.UntilAsync(async () => Mismatches(truth, await prometheus.QueryAsync(LedgerSeries)).Count == 0, TimeSpan.FromSeconds(20), "ledger series equal the truth in Prometheus");
+        await Poll.UntilAsync(async () => SeriesComparison.Mismatches(truth.Totals, await prometheus.QueryAsync(LedgerSeries)).Count == 0, TimeSpan.FromSeconds(20), "ledger series equal the truth in Prometheus");
         await Task.Delay(TimeSpan.FromSeconds(2 * PrometheusServer.ScrapeIntervalSeconds));
 
         var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
@@ -94,7 +94,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
 
         // 1 Conservation.
         var latest = await prometheus.QueryAsync(LedgerSeries);
-        Assert.Empty(Mismatches(truth, latest));
+        Assert.Empty(SeriesComparison.Mismatches(truth.Totals, latest));
         Assert.Equal(truth.Totals.Count, latest.Count);
 
         // 2 First sample: 0, and still 0 two scrape intervals later.
@@ -189,7 +189,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         var pushedIn = watch.Elapsed;
 
         await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "all instance groups retired");
-        await Poll.UntilAsync(async () => Mismatches(truth, await LedgerGroupAsync(pushgateway)).Count == 0, TimeSpan.FromSeconds(10), "ledger group equals the truth");
+        await Poll.UntilAsync(async () => SeriesComparison.Mismatches(truth.Totals, await LedgerGroupAsync(pushgateway)).Count == 0, TimeSpan.FromSeconds(10), "ledger group equals the truth");
         await stopMonitor.CancelAsync();
         await monitor;
 
@@ -200,7 +200,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         // 2 cores: 3.8 s idle, 6.6 s beside one CPU hog, 12.4 s beside two; a group that leaked would age with the run (60+ s).
         Assert.InRange(maxAge, 0, staleAfter + retirementSlack);
         Assert.InRange(maxGroups, 1, lifetimes / 10);
-        Assert.Empty(Mismatches(truth, await LedgerGroupAsync(pushgateway)));
+        Assert.Empty(SeriesComparison.Mismatches(truth.Totals, await LedgerGroupAsync(pushgateway)));
         Assert.DoesNotContain("Crash", ledger.Output, StringComparison.Ordinal);
     }
 
@@ -293,26 +293,6 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
 
     private static Dictionary<string, string> With(Dictionary<string, string> settings, string key, string value) =>
         new(settings) { [key] = value };
-
-    private static List<string> Mismatches(SeriesTruth truth, IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)> ledger)
-    {
-        var seen = ledger.ToDictionary(s => SeriesTruth.Key(s.Labels["__name__"], s.Labels), s => s.Value);
-        var mismatches = new List<string>();
-        foreach (var (key, expected) in truth.Totals)
-        {
-            if (!seen.TryGetValue(key, out var actual))
-            {
-                mismatches.Add($"{key} missing");
-            }
-            else if (Math.Abs(actual - expected) > 1e-9 * Math.Max(Math.Abs(expected), 1e-300))
-            {
-                mismatches.Add($"{key} {actual} != {expected}");
-            }
-        }
-
-        mismatches.AddRange(seen.Keys.Where(k => !truth.Totals.ContainsKey(k)).Select(k => $"{k} not in truth"));
-        return mismatches;
-    }
 
     private static string Name(IReadOnlyDictionary<string, string> labels) => SeriesTruth.Key(labels["__name__"], labels);
 
