@@ -74,8 +74,6 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             ? new CannedResponse(429, """{"message":"Too many requests, please wait before trying again."}""",
                 new Dictionary<string, string> { ["x-amzn-ErrorType"] = "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/" })
             : new CannedResponse(200, BedrockStandIn.ConverseJson()));
-        System.Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", BedrockStandIn.Credentials.AccessKeyId);
-        System.Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", BedrockStandIn.Credentials.SecretAccessKey);
 
         var ledgerSettings = new Dictionary<string, string>
         {

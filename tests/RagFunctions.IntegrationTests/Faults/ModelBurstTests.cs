@@ -49,15 +49,8 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
             };
         });
         var settings = AppHostFixture.Settings(azurite);
-        settings["Rag:Generation:Provider"] = "Bedrock";
-        settings["Rag:Generation:Bedrock:Region"] = "us-east-1";
-        settings["Rag:Generation:Bedrock:ModelId"] = Model;
-        settings["Rag:Generation:Bedrock:Endpoint"] = standIn.BaseUri.ToString();
-        settings["Rag:Generation:Bedrock:MaxRetries"] = "2";
-        settings["Rag:Generation:Bedrock:RetryBaseDelayMilliseconds"] = "20";
+        standIn.Configure(settings, Model, maxRetries: 2, retryBaseDelayMilliseconds: 20);
         settings["Rag:Generation:Bedrock:TimeoutSeconds"] = "1";
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", BedrockStandIn.Credentials.AccessKeyId);
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", BedrockStandIn.Credentials.SecretAccessKey);
         await using var host = await InProcessFunctionHost.StartAsync(settings);
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
         Task<double> ErrorsAsync(LlmErrorKind kind) => Exposition.ValueAsync(metrics, "rag_llm_errors_total", $"error_type=\"{kind.LabelValue()}\"");
