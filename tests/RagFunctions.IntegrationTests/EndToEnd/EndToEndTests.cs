@@ -93,7 +93,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
         using var stopSteady = new CancellationTokenSource();
         try
         {
-            var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+            var queueSettings = Prerequisites.HostQueueSettings with { VisibilityTimeout = TimeSpan.Zero };
             var random = new Random(20250611);
             var truth = new SeriesTruth();
             var lifetimes = new List<(string Name, bool Bedrock, double Seconds, string Statuses)>();

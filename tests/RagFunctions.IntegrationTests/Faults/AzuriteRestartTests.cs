@@ -135,7 +135,7 @@ public sealed class AzuriteRestartTests(AzuriteFixture azurite, ITestOutputHelpe
 
     /// <summary>host.json's queue settings with short leases: the host leases a message for 10 minutes, 5 s bounds how long a message whose delete was lost stays hidden.</summary>
     private static QueueHostSettings ShortLeases() =>
-        QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with
+        Prerequisites.HostQueueSettings with
         {
             VisibilityTimeout = TimeSpan.FromSeconds(1),
             MessageLease = TimeSpan.FromSeconds(5),

@@ -107,7 +107,7 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
         Volatile.Write(ref burstAttemptsLeft, int.MaxValue);
         Volatile.Write(ref burst, (int)Burst.Throttling);
         var batchId = await BatchCheck.SubmitAsync(host, BatchCheck.Questions(Questions, "a throttling burst"));
-        var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.FromSeconds(1) };
+        var queueSettings = Prerequisites.HostQueueSettings with { VisibilityTimeout = TimeSpan.FromSeconds(1) };
         var pump = new QueuePump(host, azurite.ConnectionString, queueSettings);
         var draining = pump.RunUntilIdleAsync(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60));
         await Poll.UntilAsync(() => Task.FromResult(pump.Failed >= 2 * Questions), TimeSpan.FromSeconds(20), "two failed deliveries per question");

@@ -36,7 +36,7 @@ public sealed class PushgatewayOutageTests(AzuriteFixture azurite, ITestOutputHe
         settings["Rag:Push:TimeoutMilliseconds"] = PushTimeoutMs.ToString(CultureInfo.InvariantCulture);
         var host = await InProcessFunctionHost.StartAsync(settings);
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
-        var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+        var queueSettings = Prerequisites.HostQueueSettings with { VisibilityTimeout = TimeSpan.Zero };
         var batches = new List<string>();
         var phases = new List<string>();
 
