@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RagFunctions.IntegrationTests.Infrastructure;
 
 namespace RagFunctions.IntegrationTests.Deploy;
 
@@ -145,5 +146,5 @@ public static class KustomizeRender
             .Where(a => a is JsonArray).SelectMany(a => a!.AsArray()).OfType<JsonObject>();
     }
 
-    private static string Relative(string path) => Path.GetRelativePath(DeployPaths.RepoRoot, path);
+    private static string Relative(string path) => Path.GetRelativePath(Prerequisites.RepoRoot, path);
 }

@@ -1,33 +1,17 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
+using RagFunctions.IntegrationTests.Infrastructure;
 
 namespace RagFunctions.IntegrationTests.Deploy;
 
 public sealed partial class TerraformTests
 {
-    private static readonly string[] RulePlaceholders = ["environment", "daily_budget_usd", "monthly_budget_usd", "burn_rate_hours", "runbook_base_url"];
-
     [Fact]
     public async Task TerraformFmtCheckIsClean()
     {
-        var terraform = new[] { "/usr/local/bin/terraform", "/usr/bin/terraform" }
-            .Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(p => Path.Combine(p, "terraform")))
-            .FirstOrDefault(File.Exists);
-        Assert.True(terraform is not null, "terraform is not installed: run scripts/test (it installs every tool the suite needs)");
-
-        var psi = new ProcessStartInfo(terraform!, "fmt -check -recursive -diff terraform")
-        {
-            WorkingDirectory = DeployPaths.RepoRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        psi.Environment["TF_CLI_CONFIG_FILE"] = "/dev/null";
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"terraform fmt -check -recursive found unformatted files:\n{await stdout}\n{await stderr}");
+        // Prerequisites.Terraform fails naming the set-up command (scripts/test) when terraform is not installed.
+        var result = await ProcessRunner.RunAsync(Prerequisites.Terraform, ["fmt", "-check", "-recursive", "-diff", "terraform"], TimeSpan.FromSeconds(60),
+            Prerequisites.RepoRoot, environment: new Dictionary<string, string> { ["TF_CLI_CONFIG_FILE"] = "/dev/null" });
+        Assert.True(result.ExitCode == 0, $"terraform fmt -check -recursive found unformatted files:\n{result.StandardOutput}\n{result.StandardError}");
     }
 
     [Fact]
@@ -37,7 +21,7 @@ public sealed partial class TerraformTests
         var call = TemplatefileCall().Match(main);
         Assert.True(call.Success, "the monitoring module must render rules/rag-rules.yaml with templatefile()");
         var vars = TerraformText.BraceBody(main, call.Index + call.Length - 1);
-        Assert.Equal(RulePlaceholders.Order(), VarName().Matches(vars).Select(m => m.Groups[1].Value).Order());
+        Assert.Equal(RulesTemplate.Placeholders.Order(), VarName().Matches(vars).Select(m => m.Groups[1].Value).Order());
         Assert.Contains("additionalPrometheusRulesMap", main, StringComparison.Ordinal);
 
         // No second copy: no other file under terraform/ holds Prometheus rule groups.
@@ -51,7 +35,7 @@ public sealed partial class TerraformTests
         if (File.Exists(rulesFile))
         {
             var used = Placeholder().Matches(File.ReadAllText(rulesFile)).Select(m => m.Groups[1].Value).Distinct();
-            Assert.All(used, p => Assert.Contains(p, RulePlaceholders));
+            Assert.All(used, p => Assert.Contains(p, RulesTemplate.Placeholders));
         }
     }
 

@@ -57,15 +57,7 @@ internal sealed class AlertmanagerServer : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _server.Dispose();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a temp folder left behind is harmless.
-        }
-
+        TempFolder.TryDelete(_folder);
         return ValueTask.CompletedTask;
     }
 }

@@ -67,15 +67,13 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             ["runbook_base_url"] = RunbookBaseUrl,
         });
         await using var prometheus = await PrometheusServer.StartAsync(pushgateway.Port, rules, alertmanager.Port);
-        await WaitUntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
+        await Poll.UntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
 
         // Priced answers, with bursts of 429 ThrottlingException so rag_llm_errors_total and the throttled outcome get data.
         await using var bedrock = await BedrockStandIn.StartAsync(attempt => attempt % 11 is 5 or 6 or 7
             ? new CannedResponse(429, """{"message":"Too many requests, please wait before trying again."}""",
                 new Dictionary<string, string> { ["x-amzn-ErrorType"] = "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/" })
             : new CannedResponse(200, BedrockStandIn.ConverseJson()));
-        System.Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", BedrockStandIn.Credentials.AccessKeyId);
-        System.Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", BedrockStandIn.Credentials.SecretAccessKey);
 
         var ledgerSettings = new Dictionary<string, string>
         {
@@ -95,7 +93,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
         using var stopSteady = new CancellationTokenSource();
         try
         {
-            var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+            var queueSettings = Prerequisites.HostQueueSettings with { VisibilityTimeout = TimeSpan.Zero };
             var random = new Random(20250611);
             var truth = new SeriesTruth();
             var lifetimes = new List<(string Name, bool Bedrock, double Seconds, string Statuses)>();
@@ -201,7 +199,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             output.WriteLine($"{watch.Elapsed}: {EphemeralInstances} ephemeral instances ended");
 
             // 4. The budget alert reaches the webhook through Alertmanager.
-            await WaitUntilAsync(() => Task.FromResult(webhook.Alerts.Any(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded")),
+            await Poll.UntilAsync(() => Task.FromResult(webhook.Alerts.Any(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded")),
                 TimeSpan.FromSeconds(45), "DailyBudgetExceeded delivered to the webhook by Alertmanager", () => alertmanager.Output);
             var alert = webhook.Alerts.First(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded");
             Assert.Equal(AlertmanagerServer.Receiver, alert.Receiver);
@@ -227,16 +225,16 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
                 .Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal) || t.Key.StartsWith("rag_token_usage_total{", StringComparison.Ordinal))
                 .ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
             const string LedgerCostAndTokens = "{job=\"rag-ledger\",__name__=~\"rag_cost_dollars_total|rag_token_usage_total\"}";
-            await WaitUntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "every instance group retired");
-            await WaitUntilAsync(async () => Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)).Count == 0,
+            await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "every instance group retired");
+            await Poll.UntilAsync(async () => SeriesComparison.Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)).Count == 0,
                 TimeSpan.FromSeconds(20), "ledger cost and token series equal the truth in Prometheus", () => ledger.Output);
             var costTruth = expected.Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal)).Sum(t => t.Value);
-            await WaitUntilAsync(async () => RelativeError(await SingleAsync(prometheus, $"rag:spend_today_dollars{{environment=\"{Environment}\"}}"), costTruth) <= 1e-9,
+            await Poll.UntilAsync(async () => RelativeError(await SingleAsync(prometheus, $"rag:spend_today_dollars{{environment=\"{Environment}\"}}"), costTruth) <= 1e-9,
                 TimeSpan.FromSeconds(10), "rag:spend_today_dollars equals the truth");
             await Task.Delay(TimeSpan.FromSeconds(2 * PrometheusServer.ScrapeIntervalSeconds));
 
             // 3. Conservation with the real app, the exact spend rule, and the increase() figures (reported, not asserted).
-            Assert.Empty(Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)));
+            Assert.Empty(SeriesComparison.Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)));
             var ledgerTotal = await SingleAsync(prometheus, "sum(rag_cost_dollars_total{job=\"rag-ledger\"})");
             var spendToday = await SingleAsync(prometheus, $"rag:spend_today_dollars{{environment=\"{Environment}\"}}");
             var naive = await SingleAsync(prometheus, "sum(increase(rag_cost_dollars_total{job=\"rag-functions\"}[10m]))");
@@ -387,30 +385,6 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
     {
         var result = await prometheus.QueryAsync(expr);
         return result.Count == 1 ? result[0].Value : throw new InvalidOperationException($"{expr} returned {result.Count} series");
-    }
-
-    private static List<string> Mismatches(Dictionary<string, double> expected, IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)> actual)
-    {
-        var seen = actual.ToDictionary(s => SeriesTruth.Key(s.Labels["__name__"], s.Labels), s => s.Value, StringComparer.Ordinal);
-        var mismatches = expected.Where(e => !seen.TryGetValue(e.Key, out var value) || Math.Abs(value - e.Value) > 1e-9 * Math.Max(Math.Abs(e.Value), 1e-300))
-            .Select(e => $"{e.Key}: ledger {(seen.TryGetValue(e.Key, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : "missing")}, truth {e.Value.ToString("R", CultureInfo.InvariantCulture)}")
-            .ToList();
-        mismatches.AddRange(seen.Keys.Where(k => !expected.ContainsKey(k)).Select(k => $"{k} not in the truth"));
-        return mismatches;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? diagnostics = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not reached in {timeout}: {what}" + (diagnostics is null ? string.Empty : "\n" + diagnostics()));
-            }
-
-            await Task.Delay(250);
-        }
     }
 
     [GeneratedRegex(@"^label_values\((?<selector>.+),\s*(?<label>\w+)\)$")]

@@ -38,7 +38,7 @@ public sealed class AzuriteRestartTests(AzuriteFixture azurite, ITestOutputHelpe
         using var stop = new CancellationTokenSource();
         var running = pump.RunAsync(stop.Token);
 
-        await BatchCheck.WaitUntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= 60, TimeSpan.FromSeconds(30), "60 answers");
+        await Poll.UntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= 60, TimeSpan.FromSeconds(30), "60 answers");
         var restart = Stopwatch.StartNew();
         await azurite.RestartGracefullyAsync(TimeSpan.FromSeconds(3));
         var before = await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId);
@@ -49,9 +49,9 @@ public sealed class AzuriteRestartTests(AzuriteFixture azurite, ITestOutputHelpe
         var queue = new QueueClient(azurite.ConnectionString, StorageOptions.QueryQueue);
         try
         {
-            await BatchCheck.WaitUntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= questions, TimeSpan.FromSeconds(30), "every question answered");
+            await Poll.UntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= questions, TimeSpan.FromSeconds(30), "every question answered");
             // Messages whose delete failed during the outage come back after their lease and are completed without a second answer.
-            await BatchCheck.WaitUntilAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, TimeSpan.FromSeconds(20), "queue drained");
+            await Poll.UntilAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, TimeSpan.FromSeconds(20), "queue drained");
         }
         catch (TimeoutException)
         {
@@ -114,8 +114,8 @@ public sealed class AzuriteRestartTests(AzuriteFixture azurite, ITestOutputHelpe
         var pump = new QueuePump(host, azurite.ConnectionString, ShortLeases());
         using var stop = new CancellationTokenSource();
         var running = pump.RunAsync(stop.Token);
-        await BatchCheck.WaitUntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= questions, TimeSpan.FromSeconds(20), "every question answered");
-        await BatchCheck.WaitUntilAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, TimeSpan.FromSeconds(20), "queue drained");
+        await Poll.UntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= questions, TimeSpan.FromSeconds(20), "every question answered");
+        await Poll.UntilAsync(async () => (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount == 0, TimeSpan.FromSeconds(20), "queue drained");
         await stop.CancelAsync();
         await running;
 
@@ -135,7 +135,7 @@ public sealed class AzuriteRestartTests(AzuriteFixture azurite, ITestOutputHelpe
 
     /// <summary>host.json's queue settings with short leases: the host leases a message for 10 minutes, 5 s bounds how long a message whose delete was lost stays hidden.</summary>
     private static QueueHostSettings ShortLeases() =>
-        QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with
+        Prerequisites.HostQueueSettings with
         {
             VisibilityTimeout = TimeSpan.FromSeconds(1),
             MessageLease = TimeSpan.FromSeconds(5),

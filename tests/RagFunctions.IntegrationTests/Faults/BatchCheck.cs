@@ -58,18 +58,4 @@ internal static class BatchCheck
         Assert.Equal(count, status.GetProperty("succeeded").GetInt32());
         return rows;
     }
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not reached within {timeout}: {what}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
 }

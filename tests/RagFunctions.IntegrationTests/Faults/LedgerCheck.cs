@@ -55,26 +55,6 @@ internal static partial class LedgerCheck
         return sums;
     }
 
-    /// <summary>Series where the ledger differs from the truth (relative 1e-9), or that only one side has.</summary>
-    public static List<string> Mismatches(IReadOnlyDictionary<string, double> truth, IReadOnlyDictionary<string, double> ledger)
-    {
-        var mismatches = new List<string>();
-        foreach (var (key, expected) in truth)
-        {
-            if (!ledger.TryGetValue(key, out var actual))
-            {
-                mismatches.Add($"{key} missing from the ledger");
-            }
-            else if (Math.Abs(actual - expected) > 1e-9 * Math.Max(Math.Abs(expected), 1e-12))
-            {
-                mismatches.Add($"{key} ledger {actual} != pushed {expected}");
-            }
-        }
-
-        mismatches.AddRange(ledger.Keys.Where(k => !truth.ContainsKey(k)).Select(k => $"{k} only in the ledger"));
-        return mismatches;
-    }
-
     /// <summary>Waits until the ledger group equals the sum of the instance groups; returns both.</summary>
     public static async Task<(Dictionary<string, double> Pushed, Dictionary<string, double> Ledger)> WaitForConvergenceAsync(
         PushgatewayServer pushgateway, LedgerProcess ledger, TimeSpan timeout)
@@ -84,7 +64,7 @@ internal static partial class LedgerCheck
         {
             var pushed = await SumOfJobAsync(pushgateway, "rag-functions");
             var folded = await SumOfJobAsync(pushgateway, "rag-ledger");
-            var mismatches = Mismatches(pushed, folded);
+            var mismatches = SeriesComparison.Mismatches(pushed, folded);
             if (pushed.Count > 0 && mismatches.Count == 0)
             {
                 return (pushed, folded);

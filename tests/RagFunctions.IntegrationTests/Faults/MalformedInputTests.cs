@@ -174,7 +174,7 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
     {
         await using var host = await InProcessFunctionHost.StartAsync(AppHostFixture.Settings(azurite));
         var batchId = await BatchCheck.SubmitAsync(host, ["What does PoisonMessages mean?"]);
-        var settings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+        var settings = Prerequisites.HostQueueSettings with { VisibilityTimeout = TimeSpan.Zero };
         await new QueuePump(host, azurite.ConnectionString, settings).RunUntilIdleAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(30));
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
         var poisonBefore = metrics.PoisonMessages.Value;

@@ -37,7 +37,7 @@ public sealed class PodKillTests(AzuriteFixture azurite, ITestOutputHelper outpu
             Volatile.Write(ref answersHeldUntil, release.Task);
             try
             {
-                await BatchCheck.WaitUntilAsync(() => Task.FromResult(standIn.Pending > InFlightPerPod), TimeSpan.FromSeconds(30),
+                await Poll.UntilAsync(() => Task.FromResult(standIn.Pending > InFlightPerPod), TimeSpan.FromSeconds(30),
                     $"more than {InFlightPerPod} model calls waiting");
                 pod.Kill();
             }
@@ -73,18 +73,18 @@ public sealed class PodKillTests(AzuriteFixture azurite, ITestOutputHelper outpu
         using var podB = PodProcess.Start("pod-b", arguments, environment);
         var instances = new List<string> { await podA.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)), await podB.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)) };
 
-        await BatchCheck.WaitUntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= 30, TimeSpan.FromSeconds(30), "30 answers");
+        await Poll.UntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= 30, TimeSpan.FromSeconds(30), "30 answers");
         await KillMidCallAsync(podA);
         var atFirstKill = await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId);
         output.WriteLine($"{watch.Elapsed}: pod-a SIGKILLed with {atFirstKill}/{Questions} answered");
         using var podC = PodProcess.Start("pod-c", arguments, environment);
         instances.Add(await podC.WaitUntilReadyAsync(TimeSpan.FromSeconds(30)));
 
-        await BatchCheck.WaitUntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= 90, TimeSpan.FromSeconds(30), "90 answers");
+        await Poll.UntilAsync(async () => await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId) >= 90, TimeSpan.FromSeconds(30), "90 answers");
         await KillMidCallAsync(podB);
         output.WriteLine($"{watch.Elapsed}: pod-b SIGKILLed with {await BatchCheck.RowCountAsync(azurite.ConnectionString, batchId)}/{Questions} answered");
 
-        await BatchCheck.WaitUntilAsync(async () => (await BatchCheck.StatusAsync(api, batchId)).GetProperty("status").GetString() == "done",
+        await Poll.UntilAsync(async () => (await BatchCheck.StatusAsync(api, batchId)).GetProperty("status").GetString() == "done",
             TimeSpan.FromSeconds(60), "batch done on pod-c");
         await podC.StopAsync(TimeSpan.FromSeconds(15));
         output.WriteLine($"{watch.Elapsed}: batch done; pod-c stopped cleanly: {podC.Output.Split('\n').LastOrDefault(l => l.Contains("stopping", StringComparison.Ordinal))}");

@@ -4,6 +4,7 @@ using System.Globalization;
 using RagFunctions.Core.Metrics;
 using RagFunctions.IntegrationTests.Functions;
 using RagFunctions.IntegrationTests.Infrastructure;
+using RagFunctions.IntegrationTests.Ledger;
 using RagFunctions.TestHost;
 using Xunit.Abstractions;
 
@@ -35,7 +36,7 @@ public sealed class PushgatewayOutageTests(AzuriteFixture azurite, ITestOutputHe
         settings["Rag:Push:TimeoutMilliseconds"] = PushTimeoutMs.ToString(CultureInfo.InvariantCulture);
         var host = await InProcessFunctionHost.StartAsync(settings);
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
-        var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+        var queueSettings = Prerequisites.HostQueueSettings with { VisibilityTimeout = TimeSpan.Zero };
         var batches = new List<string>();
         var phases = new List<string>();
 
@@ -107,7 +108,7 @@ public sealed class PushgatewayOutageTests(AzuriteFixture azurite, ITestOutputHe
         await host.DisposeAsync();
         var final = await Exposition.ReadAsync(metrics);
         var (pushed, folded) = await LedgerCheck.WaitForConvergenceAsync(pushgateway, ledger, TimeSpan.FromSeconds(30));
-        Assert.Empty(LedgerCheck.Mismatches(final, pushed));
+        Assert.Empty(SeriesComparison.Mismatches(final, pushed));
 
         var answered = 0;
         foreach (var batchId in batches)

@@ -15,7 +15,7 @@ namespace RagFunctions.IntegrationTests.Functions;
 public sealed class BatchFlowTests(AppHostFixture app)
 {
     private static readonly QueueHostSettings FastRetries =
-        QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+        Prerequisites.HostQueueSettings with { VisibilityTimeout = TimeSpan.Zero };
 
     private QueuePump Pump() => new(app.Host, app.Azurite.ConnectionString, FastRetries);
 

@@ -68,7 +68,7 @@ public sealed class ModelFailureTests(AppHostFixture app)
         await using var host = await BedrockHostAsync(standIn);
         var submitted = await host.SendAsync("POST", "/api/batches", """{"questions":["Why is the ledger stalled?"]}""");
         var batchId = JsonDocument.Parse(submitted.Body).RootElement.GetProperty("batchId").GetString()!;
-        var settings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json")) with { VisibilityTimeout = TimeSpan.Zero };
+        var settings = Prerequisites.HostQueueSettings with { VisibilityTimeout = TimeSpan.Zero };
         var pump = new QueuePump(host, app.Azurite.ConnectionString, settings);
 
         await pump.RunUntilIdleAsync(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60));
@@ -99,7 +99,7 @@ public sealed class ModelFailureTests(AppHostFixture app)
         var batchId = JsonDocument.Parse(submitted.Body).RootElement.GetProperty("batchId").GetString()!;
         // Hidden for longer than both the quiet period and the longest poll interval, so the queue is polled empty while
         // the message waits: those empty polls must not count as drained.
-        var settings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json"));
+        var settings = Prerequisites.HostQueueSettings;
         settings = settings with { VisibilityTimeout = settings.MaxPollingInterval + TimeSpan.FromSeconds(1) };
         var pump = new QueuePump(host, app.Azurite.ConnectionString, settings);
 

@@ -90,14 +90,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         _table?.Dispose();
         if (_location is not null)
         {
-            try
-            {
-                Directory.Delete(_location, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a temp folder left behind is harmless.
-            }
+            TempFolder.TryDelete(_location);
         }
 
         return Task.CompletedTask;

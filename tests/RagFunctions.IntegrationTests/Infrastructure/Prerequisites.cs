@@ -1,3 +1,5 @@
+using RagFunctions.TestHost;
+
 namespace RagFunctions.IntegrationTests.Infrastructure;
 
 /// <summary>Finds the real binaries; a missing one fails the test and names the set-up command.</summary>
@@ -8,6 +10,9 @@ public static class Prerequisites
     public static string RepoRoot { get; } =
         typeof(Prerequisites).Assembly.GetCustomAttributes(typeof(RepoRootAttribute), false)
             .Cast<RepoRootAttribute>().Single().Path;
+
+    /// <summary>The queue host settings of the repository's host.json, as the Functions host reads them.</summary>
+    public static QueueHostSettings HostQueueSettings => QueueHostSettings.FromHostJson(Path.Combine(RepoRoot, "host.json"));
 
     public static string SharedFolder
     {

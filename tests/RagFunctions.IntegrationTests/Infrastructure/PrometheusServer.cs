@@ -109,18 +109,11 @@ public sealed class PrometheusServer : IAsyncDisposable
                 .Select(v => (v[0].GetDouble(), ParseValue(v[1].GetString()!))).ToList())).ToList();
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _server.Dispose();
-        await Task.CompletedTask;
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort.
-        }
+        TempFolder.TryDelete(_folder);
+        return ValueTask.CompletedTask;
     }
 
     private async Task<JsonElement> ApiAsync(string expression, double? at)

@@ -74,18 +74,11 @@ public sealed class PushgatewayServer : IAsyncDisposable
         return groups;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _server.Dispose();
-        await Task.CompletedTask;
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort.
-        }
+        TempFolder.TryDelete(_folder);
+        return ValueTask.CompletedTask;
     }
 
     private static Task<BackgroundServer> LaunchAsync(string folder, int port)

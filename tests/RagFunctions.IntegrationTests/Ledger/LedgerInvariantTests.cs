@@ -29,7 +29,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         var settings = Settings(pushgateway, "ledger" + Guid.NewGuid().ToString("N")[..8], foldSeconds: 1, staleAfter: StaleAfterSeconds, hold: HoldSeconds, lease: 4);
 
         // The hold is only meaningful once Prometheus scrapes: a zero pushed before its first scrape is never seen.
-        await WaitUntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
+        await Poll.UntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
         var testStart = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
         // Double start: replica a (crashing at every step in turn) and replica b, both from the first second.
@@ -78,14 +78,14 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         output.WriteLine($"{watch.Elapsed}: all {instances} instances ended");
 
         // A late re-push of instances already retired must be dropped, not counted again.
-        await WaitUntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "stale groups retired");
+        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "stale groups retired");
         foreach (var instance in retiredReplays)
         {
             await instance.PushUntilAcceptedAsync();
         }
 
-        await WaitUntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(15), "re-pushed retired groups deleted again");
-        await WaitUntilAsync(async () => Mismatches(truth, await prometheus.QueryAsync(LedgerSeries)).Count == 0, TimeSpan.FromSeconds(20), "ledger series equal the truth in Prometheus");
+        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(15), "re-pushed retired groups deleted again");
+        await Poll.UntilAsync(async () => SeriesComparison.Mismatches(truth.Totals, await prometheus.QueryAsync(LedgerSeries)).Count == 0, TimeSpan.FromSeconds(20), "ledger series equal the truth in Prometheus");
         await Task.Delay(TimeSpan.FromSeconds(2 * PrometheusServer.ScrapeIntervalSeconds));
 
         var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
@@ -94,7 +94,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
 
         // 1 Conservation.
         var latest = await prometheus.QueryAsync(LedgerSeries);
-        Assert.Empty(Mismatches(truth, latest));
+        Assert.Empty(SeriesComparison.Mismatches(truth.Totals, latest));
         Assert.Equal(truth.Totals.Count, latest.Count);
 
         // 2 First sample: 0, and still 0 two scrape intervals later.
@@ -188,8 +188,8 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         await Task.WhenAll(workers);
         var pushedIn = watch.Elapsed;
 
-        await WaitUntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "all instance groups retired");
-        await WaitUntilAsync(async () => Mismatches(truth, await LedgerGroupAsync(pushgateway)).Count == 0, TimeSpan.FromSeconds(10), "ledger group equals the truth");
+        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "all instance groups retired");
+        await Poll.UntilAsync(async () => SeriesComparison.Mismatches(truth.Totals, await LedgerGroupAsync(pushgateway)).Count == 0, TimeSpan.FromSeconds(10), "ledger group equals the truth");
         await stopMonitor.CancelAsync();
         await monitor;
 
@@ -200,7 +200,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         // 2 cores: 3.8 s idle, 6.6 s beside one CPU hog, 12.4 s beside two; a group that leaked would age with the run (60+ s).
         Assert.InRange(maxAge, 0, staleAfter + retirementSlack);
         Assert.InRange(maxGroups, 1, lifetimes / 10);
-        Assert.Empty(Mismatches(truth, await LedgerGroupAsync(pushgateway)));
+        Assert.Empty(SeriesComparison.Mismatches(truth.Totals, await LedgerGroupAsync(pushgateway)));
         Assert.DoesNotContain("Crash", ledger.Output, StringComparison.Ordinal);
     }
 
@@ -294,43 +294,9 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
     private static Dictionary<string, string> With(Dictionary<string, string> settings, string key, string value) =>
         new(settings) { [key] = value };
 
-    private static List<string> Mismatches(SeriesTruth truth, IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)> ledger)
-    {
-        var seen = ledger.ToDictionary(s => SeriesTruth.Key(s.Labels["__name__"], s.Labels), s => s.Value);
-        var mismatches = new List<string>();
-        foreach (var (key, expected) in truth.Totals)
-        {
-            if (!seen.TryGetValue(key, out var actual))
-            {
-                mismatches.Add($"{key} missing");
-            }
-            else if (Math.Abs(actual - expected) > 1e-9 * Math.Max(Math.Abs(expected), 1e-300))
-            {
-                mismatches.Add($"{key} {actual} != {expected}");
-            }
-        }
-
-        mismatches.AddRange(seen.Keys.Where(k => !truth.Totals.ContainsKey(k)).Select(k => $"{k} not in truth"));
-        return mismatches;
-    }
-
     private static string Name(IReadOnlyDictionary<string, string> labels) => SeriesTruth.Key(labels["__name__"], labels);
 
     private static string Percent(double value, double truth) => ((value - truth) / truth).ToString("P2", CultureInfo.InvariantCulture);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not reached in {timeout}: {what}");
-            }
-
-            await Task.Delay(250);
-        }
-    }
 
     /// <summary>
     /// Keeps the ledger replicas running, both started at once: after each injected crash the replica restarts with the

@@ -42,7 +42,7 @@ public sealed class BatchLoadTests(AzuriteFixture azurite, ITestOutputHelper out
         var batchId = await BatchCheck.SubmitAsync(host, BatchCheck.Questions(Messages, "load"));
         var submitRate = Messages / submit.Elapsed.TotalSeconds;
 
-        var queueSettings = QueueHostSettings.FromHostJson(Path.Combine(Prerequisites.RepoRoot, "host.json"));
+        var queueSettings = Prerequisites.HostQueueSettings;
         var pump = new QueuePump(host, azurite.ConnectionString, queueSettings);
         var latencies = new ConcurrentBag<double>();
         long lastDone = 0;

@@ -67,14 +67,7 @@ public sealed class DevStack : IAsyncLifetime
                 KillPid(file);
             }
 
-            try
-            {
-                Directory.Delete(Folder, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: a temp folder left behind is harmless.
-            }
+            TempFolder.TryDelete(Folder);
         }
     }
 
