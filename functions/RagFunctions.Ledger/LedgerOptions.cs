@@ -2,27 +2,6 @@ using Microsoft.Extensions.Options;
 
 namespace RagFunctions.Ledger;
 
-/// <summary>Where the ledger crashes on purpose (tests): at that step of the first cycle that has work to do.</summary>
-public enum CrashStep
-{
-    None,
-
-    /// <summary>Folded in memory, nothing written.</summary>
-    AfterFold,
-
-    /// <summary>New state chunks written, head not yet moved: the commit did not happen.</summary>
-    AfterChunks,
-
-    /// <summary>State committed, ledger group not pushed.</summary>
-    AfterCommit,
-
-    /// <summary>Ledger group pushed, stale groups not yet deleted.</summary>
-    AfterPush,
-
-    /// <summary>The first stale group of a cycle deleted, any others not.</summary>
-    AfterFirstRetire,
-}
-
 /// <summary>Settings of the ledger, section <c>Ledger</c> (env form <c>Ledger__X</c>). See README.md beside this file.</summary>
 public sealed class LedgerOptions
 {
@@ -71,9 +50,6 @@ public sealed class LedgerOptions
 
     /// <summary>This replica's id for the lease; default HOSTNAME (the pod name). Must differ between live replicas.</summary>
     public string? ReplicaId { get; set; }
-
-    /// <summary>Tests only: crash (SIGKILL itself) at this step.</summary>
-    public CrashStep CrashAt { get; set; } = CrashStep.None;
 }
 
 public sealed class LedgerOptionsValidator : IValidateOptions<LedgerOptions>

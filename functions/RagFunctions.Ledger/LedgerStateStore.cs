@@ -8,6 +8,9 @@ namespace RagFunctions.Ledger;
 /// <summary>The head row: which generation of the state is current, and who holds the single-writer lease.</summary>
 public sealed record LedgerHead(long Generation, string WriteId, int Chunks, string Holder, long LeaseUntilMs, ETag ETag);
 
+/// <summary>A state written as chunk rows that no head points at yet.</summary>
+public sealed record StagedState(long Generation, string WriteId, int Chunks);
+
 /// <summary>Another writer moved the head first (HTTP 409/412): reload and fold again.</summary>
 public sealed class LedgerConflictException(string message) : Exception(message);
 
@@ -75,24 +78,27 @@ public sealed class LedgerStateStore(TableClient table, string partition)
     }
 
     /// <summary>
-    /// Moves the head from <paramref name="current"/> (null: no head yet) to a new generation holding
-    /// <paramref name="state"/>, or only renews the lease when <paramref name="state"/> is null.
-    /// Throws <see cref="LedgerConflictException"/> when another writer moved the head first.
+    /// Writes <paramref name="state"/> as the chunk rows of the generation after <paramref name="current"/>. Nothing points
+    /// at them until <see cref="CommitAsync"/> moves the head, so a crash here leaves only rows the next commit sweeps.
+    /// </summary>
+    public async Task<StagedState> StageAsync(LedgerHead? current, LedgerState state, CancellationToken cancellationToken)
+    {
+        var generation = (current?.Generation ?? 0) + 1;
+        var writeId = Guid.NewGuid().ToString("N");
+        return new StagedState(generation, writeId, await WriteChunksAsync(state, generation, writeId, cancellationToken));
+    }
+
+    /// <summary>
+    /// Moves the head from <paramref name="current"/> (null: no head yet) to <paramref name="staged"/>, or only renews the
+    /// lease when <paramref name="staged"/> is null. Throws <see cref="LedgerConflictException"/> when another writer moved
+    /// the head first; the staged rows are then deleted.
     /// </summary>
     public async Task<LedgerHead> CommitAsync(
-        LedgerHead? current, LedgerState? state, string holder, long leaseUntilMs, Action? afterChunks, CancellationToken cancellationToken)
+        LedgerHead? current, StagedState? staged, string holder, long leaseUntilMs, CancellationToken cancellationToken)
     {
-        var generation = current?.Generation ?? 0;
-        var writeId = current?.WriteId ?? string.Empty;
-        var chunks = current?.Chunks ?? 0;
-        if (state is not null)
-        {
-            generation++;
-            writeId = Guid.NewGuid().ToString("N");
-            chunks = await WriteChunksAsync(state, generation, writeId, cancellationToken);
-            afterChunks?.Invoke();
-        }
-
+        var (generation, writeId, chunks) = staged is not null
+            ? (staged.Generation, staged.WriteId, staged.Chunks)
+            : (current?.Generation ?? 0, current?.WriteId ?? string.Empty, current?.Chunks ?? 0);
         var head = new TableEntity(partition, HeadKey)
         {
             ["Generation"] = generation,
@@ -110,7 +116,7 @@ public sealed class LedgerStateStore(TableClient table, string partition)
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            if (state is not null)
+            if (staged is not null)
             {
                 await DeleteChunksAsync(ChunkKeyPrefix(generation, writeId), null, cancellationToken);
             }

@@ -11,11 +11,17 @@ namespace RagFunctions.Ledger;
 /// groups retired by that commit. Every step is idempotent, so a crash anywhere is repaired by the next cycle.
 /// </summary>
 public sealed class LedgerWorker(
-    LedgerStateStore store, PushgatewayClient pushgateway, IOptions<LedgerOptions> options, TimeProvider time, ILogger<LedgerWorker> logger)
+    LedgerStateStore store,
+    PushgatewayClient pushgateway,
+    IOptions<LedgerOptions> options,
+    TimeProvider time,
+    IEnumerable<ILedgerCycleObserver> observers,
+    ILogger<LedgerWorker> logger)
     : BackgroundService
 {
     private readonly LedgerOptions _options = options.Value;
     private readonly string _replica = options.Value.ReplicaId!;
+    private readonly ILedgerCycleObserver[] _observers = [.. observers];
     private LedgerHead? _head;
     private LedgerState? _state;
     private bool _dirty;
@@ -88,7 +94,7 @@ public sealed class LedgerWorker(
         _pushgatewayStart = started;
         var outcome = LedgerFold.Fold(state, groups, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds);
         var changed = outcome.Changed || _dirty;
-        CrashIf(CrashStep.AfterFold, outcome.Changed);
+        Completed(LedgerCycleStep.Folded, outcome.Changed);
 
         if (changed)
         {
@@ -97,15 +103,21 @@ public sealed class LedgerWorker(
 
         var committedAt = Stopwatch.GetTimestamp();
         var leaseUntil = time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(_options.LeaseSeconds * 1000);
-        _head = await store.CommitAsync(head, changed ? state : null, _replica, leaseUntil,
-            () => CrashIf(CrashStep.AfterChunks, outcome.Changed), cancellationToken);
+        StagedState? staged = null;
+        if (changed)
+        {
+            staged = await store.StageAsync(head, state, cancellationToken);
+            Completed(LedgerCycleStep.Staged, outcome.Changed);
+        }
+
+        _head = await store.CommitAsync(head, staged, _replica, leaseUntil, cancellationToken);
         _dirty = false;
         if (changed)
         {
             Log.Committed(logger, _head.Generation, outcome.GroupsFolded, state.Units.Count, state.Instances.Count, state.Tombstones.Count, outcome.Retire.Count);
         }
 
-        CrashIf(CrashStep.AfterCommit, outcome.Changed);
+        Completed(LedgerCycleStep.Committed, outcome.Changed);
 
         // Fencing: push only while the lease just renewed certainly still holds, so a replica that took over cannot be overtaken.
         var elapsed = Stopwatch.GetElapsedTime(committedAt);
@@ -126,14 +138,17 @@ public sealed class LedgerWorker(
             _dirty = true;
         }
 
-        CrashIf(CrashStep.AfterPush, outcome.Changed);
+        Completed(LedgerCycleStep.Pushed, outcome.Changed);
 
         var deleted = 0;
         foreach (var instance in outcome.Retire)
         {
             await pushgateway.DeleteInstanceGroupAsync(instance, cancellationToken);
             Log.Retired(logger, instance);
-            CrashIf(CrashStep.AfterFirstRetire, ++deleted == 1);
+            if (++deleted == 1)
+            {
+                Completed(LedgerCycleStep.FirstGroupRetired, outcome.Changed);
+            }
         }
 
         if (changed)
@@ -144,15 +159,11 @@ public sealed class LedgerWorker(
 
     private static double Seconds(DateTimeOffset at) => at.ToUnixTimeMilliseconds() / 1000.0;
 
-    private void CrashIf(CrashStep step, bool hasWork)
+    private void Completed(LedgerCycleStep step, bool foldedNewData)
     {
-        if (hasWork && _options.CrashAt == step)
+        foreach (var observer in _observers)
         {
-            Log.Crashing(logger, step);
-            Console.Error.WriteLine($"Crash injected at {step}"); // The console logger is asynchronous; this line is not.
-            Console.Error.Flush();
-            using var self = Process.GetCurrentProcess();
-            self.Kill(); // SIGKILL: no flush, no graceful shutdown, as a real crash.
+            observer.StepCompleted(step, foldedNewData);
         }
     }
 }

@@ -22,9 +22,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "Retired instance group {Instance}")]
     public static partial void Retired(ILogger logger, string instance);
 
-    [LoggerMessage(EventId = 4007, Level = LogLevel.Critical, Message = "Crash injected at {Step} (Ledger:CrashAt)")]
-    public static partial void Crashing(ILogger logger, CrashStep step);
-
     [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Skipping the ledger push: the lease may have lapsed ({ElapsedMs} ms since the commit)")]
     public static partial void PushSkipped(ILogger logger, double elapsedMs);
 }

@@ -1,8 +1,11 @@
+using RagFunctions.Ledger;
+
 namespace RagFunctions.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// The real ledger as a child process: <c>dotnet exec RagFunctions.Ledger.dll</c> from the test output folder
-/// (the project reference copies it there), configured through <c>Ledger__*</c> environment variables.
+/// (the project reference copies it there), configured through <c>Ledger__*</c> environment variables. With a crash
+/// step it runs <c>RagFunctions.CrashingLedger.dll</c> instead: the same composition plus a test-only crash.
 /// </summary>
 public sealed class LedgerProcess : IDisposable
 {
@@ -10,13 +13,10 @@ public sealed class LedgerProcess : IDisposable
 
     private LedgerProcess(BackgroundServer process) => _process = process;
 
-    public static string AssemblyPath
+    private static string AssemblyPath(string name)
     {
-        get
-        {
-            var path = Path.Combine(AppContext.BaseDirectory, "RagFunctions.Ledger.dll");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build tests/RagFunctions.IntegrationTests (it references the ledger).");
-        }
+        var path = Path.Combine(AppContext.BaseDirectory, name + ".dll");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build tests/RagFunctions.IntegrationTests (it references {name}).");
     }
 
     public int Pid => _process.Pid;
@@ -25,7 +25,9 @@ public sealed class LedgerProcess : IDisposable
 
     public string Output => _process.Output;
 
-    public static LedgerProcess Start(IReadOnlyDictionary<string, string> settings)
+    /// <param name="settings">Ledger settings, without the <c>Ledger__</c> prefix.</param>
+    /// <param name="crashAt">SIGKILL at this step of the first cycle that folds new data; null: never.</param>
+    public static LedgerProcess Start(IReadOnlyDictionary<string, string> settings, LedgerCycleStep? crashAt = null)
     {
         var environment = new Dictionary<string, string>
         {
@@ -37,7 +39,14 @@ public sealed class LedgerProcess : IDisposable
             environment["Ledger__" + key] = value;
         }
 
-        return new LedgerProcess(BackgroundServer.Launch("ledger", "dotnet", ["exec", AssemblyPath], environment: environment));
+        var assembly = "RagFunctions.Ledger";
+        if (crashAt is { } step)
+        {
+            environment["Fault__CrashAt"] = step.ToString();
+            assembly = "RagFunctions.CrashingLedger";
+        }
+
+        return new LedgerProcess(BackgroundServer.Launch("ledger", "dotnet", ["exec", AssemblyPath(assembly)], environment: environment));
     }
 
     /// <summary>SIGKILL by PID, as a node failure would.</summary>

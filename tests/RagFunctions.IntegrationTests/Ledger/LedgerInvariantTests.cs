@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using RagFunctions.CrashingLedger;
 using RagFunctions.IntegrationTests.Infrastructure;
 using RagFunctions.Ledger;
 using Xunit.Abstractions;
@@ -17,8 +18,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
     private const double StaleAfterSeconds = 6;
     private const string LedgerSeries = "{job=\"rag-ledger\",__name__=~\"rag_.+\",__name__!~\"rag_ledger_.+\"}";
 
-    private static readonly CrashStep[] CrashPlan =
-        [CrashStep.AfterFold, CrashStep.AfterChunks, CrashStep.AfterCommit, CrashStep.AfterPush, CrashStep.AfterFirstRetire];
+    private static readonly LedgerCycleStep[] CrashPlan = Enum.GetValues<LedgerCycleStep>();
 
     [Fact]
     public async Task LedgerTotalsAreExactMonotonicAndStartAtZeroThroughCrashesRestartsAndDoubleStarts()
@@ -33,8 +33,8 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         var testStart = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
         // Double start: replica a (crashing at every step in turn) and replica b, both from the first second.
-        var crashes = new List<string>();
-        using var replicas = new Supervisor(settings, ["a", "b"], CrashPlan.Select(s => s.ToString()).ToList(), crashes);
+        var crashes = new List<LedgerCycleStep>();
+        using var replicas = new Supervisor(settings, ["a", "b"], [.. CrashPlan], crashes);
         replicas.Start();
 
         var random = new Random(20240611);
@@ -128,7 +128,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
         Assert.Equal("rag-ledger", Assert.Single(groups).Labels["job"]);
 
         // 5 Idempotent: double start, replayed final pushes, re-pushed retired groups and every crash step are covered above.
-        Assert.Subset(crashes.ToHashSet(), CrashPlan.Select(s => s.ToString()).ToHashSet());
+        Assert.Equal(CrashPlan.ToHashSet(), crashes.ToHashSet()); // Every step of the plan crashed once, in some replica.
 
         var costTruth = truth.Totals.Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal)).Sum(t => t.Value);
         var naive = (await prometheus.QueryAsync($"sum(increase(rag_cost_dollars_total{{job=\"rag-functions\"}}[{window}]))")).Single().Value;
@@ -302,12 +302,12 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
     /// Keeps the ledger replicas running, both started at once: after each injected crash the replica restarts with the
     /// next step of the crash plan, so whichever replica holds the lease crashes at every step in turn.
     /// </summary>
-    private sealed class Supervisor(Dictionary<string, string> settings, string[] replicas, List<string> plan, List<string> crashes) : IDisposable
+    private sealed class Supervisor(Dictionary<string, string> settings, string[] replicas, List<LedgerCycleStep> plan, List<LedgerCycleStep> crashes) : IDisposable
     {
         private readonly CancellationTokenSource _stop = new(); // Not disposed: Dispose may run twice (explicit, then using).
         private readonly object _gate = new();
         private readonly LedgerProcess?[] _current = new LedgerProcess?[replicas.Length];
-        private readonly string?[] _crashAt = new string?[replicas.Length];
+        private readonly LedgerCycleStep?[] _crashAt = new LedgerCycleStep?[replicas.Length];
         private int _paused = -1;
         private Task? _loop;
 
@@ -359,7 +359,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
                     {
                         if (_current[i] is { HasExited: true } exited)
                         {
-                            if (_crashAt[i] is { } step && exited.Output.Contains("Crash injected at " + step, StringComparison.Ordinal))
+                            if (_crashAt[i] is { } step && exited.Output.Contains(CrashAtStep.Marker(step), StringComparison.Ordinal))
                             {
                                 crashes.Add(step);
                                 plan.Remove(step);
@@ -372,7 +372,7 @@ public sealed class LedgerInvariantTests(AzuriteFixture azurite, ITestOutputHelp
                         if (_current[i] is null && _paused != i)
                         {
                             _crashAt[i] = plan.Count > 0 ? plan[0] : null;
-                            _current[i] = LedgerProcess.Start(new Dictionary<string, string>(settings) { ["ReplicaId"] = replicas[i], ["CrashAt"] = _crashAt[i] ?? "None" });
+                            _current[i] = LedgerProcess.Start(new Dictionary<string, string>(settings) { ["ReplicaId"] = replicas[i] }, _crashAt[i]);
                         }
                     }
                 }
