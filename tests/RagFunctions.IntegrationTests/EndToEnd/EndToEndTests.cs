@@ -18,7 +18,7 @@ namespace RagFunctions.IntegrationTests.EndToEnd;
 /// The whole delivery path with real binaries on loopback: real app instances (in-process hosts with the real pusher)
 /// → Pushgateway → ledger (SIGKILLed and restarted mid-run) → Prometheus evaluating the shipped rules → Alertmanager →
 /// a webhook; then every dashboard query against that Prometheus. The full ledger invariant matrix lives in
-/// <see cref="LedgerInvariantTests"/>; this re-checks conservation with the real app and reports the naive query's error.
+/// <see cref="Ledger.LedgerUnderFaultsTests"/>; this re-checks conservation with the real app and reports the naive query's error.
 /// </summary>
 public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {

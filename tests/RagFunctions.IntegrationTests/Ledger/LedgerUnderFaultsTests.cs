@@ -1,0 +1,65 @@
+using RagFunctions.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace RagFunctions.IntegrationTests.Ledger;
+
+/// <summary>
+/// The ledger's five invariants, one fact each, over one shared run under every fault (<see cref="LedgerUnderFaultsRun"/>),
+/// so a broken invariant fails on its own and hides none of the others.
+/// </summary>
+public sealed class LedgerUnderFaultsTests : IClassFixture<LedgerUnderFaultsRun>
+{
+    private readonly LedgerUnderFaultsRun _run;
+
+    public LedgerUnderFaultsTests(LedgerUnderFaultsRun run, ITestOutputHelper output)
+    {
+        _run = run;
+        foreach (var line in run.Log)
+        {
+            output.WriteLine(line);
+        }
+    }
+
+    [Fact]
+    public void LedgerSeriesEqualTheTruthExactly()
+    {
+        Assert.Empty(SeriesComparison.Mismatches(_run.TruthTotals, _run.Latest));
+        Assert.Equal(_run.TruthTotals.Count, _run.Latest.Count);
+        Assert.InRange(Math.Abs(_run.LedgerCostTotal - _run.TruthCost) / _run.TruthCost, 0, 1e-9);
+    }
+
+    [Fact]
+    public void EveryLedgerSeriesIsFirstScrapedAtZeroAndStaysThereForTwoScrapeIntervals()
+    {
+        Assert.Equal(_run.TruthTotals.Count, _run.Raw.Count);
+        foreach (var (labels, samples) in _run.Raw)
+        {
+            Assert.True(samples[0].Value == 0, $"{Name(labels)} first sample is {samples[0].Value}");
+            var firstIncrement = samples.FirstOrDefault(s => s.Value != 0);
+            if (firstIncrement != default)
+            {
+                var held = firstIncrement.Time - samples[0].Time;
+                Assert.True(held >= 2 * PrometheusServer.ScrapeIntervalSeconds,
+                    $"{Name(labels)} left 0 after {held} s: {string.Join(" ", samples.Take(8).Select(p => $"{p.Time - _run.TestStart:F1}={p.Value}"))}");
+            }
+        }
+    }
+
+    [Fact]
+    public void NoLedgerSeriesEverResets()
+    {
+        Assert.Empty(_run.NamesPrometheusSawReset);
+        Assert.All(_run.Raw, series => Assert.True(series.Samples.Zip(series.Samples.Skip(1)).All(p => p.Second.Value >= p.First.Value), Name(series.Labels)));
+    }
+
+    [Fact]
+    public void OnlyTheLedgerGroupIsLeftOnThePushgateway() =>
+        Assert.Equal("rag-ledger", Assert.Single(_run.GroupsLeft).Labels["job"]);
+
+    /// <summary>Idempotence: the double start, replayed final pushes and re-pushed retired groups are part of every run; this checks the crashes happened.</summary>
+    [Fact]
+    public void EveryStepOfTheCrashPlanCrashedALedgerReplica() =>
+        Assert.Equal(LedgerUnderFaultsRun.CrashPlan.ToHashSet(), _run.Crashes.ToHashSet());
+
+    private static string Name(IReadOnlyDictionary<string, string> labels) => SeriesTruth.Key(labels["__name__"], labels);
+}
