@@ -29,9 +29,10 @@ public sealed partial class ComposeFileTests
     });
 
     /// <summary>
-    /// Who each upstream image runs as, and the folders that user owns in the image, read from each image's Dockerfile
-    /// at the tag the compose file pins. A new named volume takes the owner of the folder it is mounted on when the image
-    /// has that folder; anywhere else it is root's. Changing a tag means reading that tag's Dockerfile again.
+    /// Who each upstream image runs as, and the folders that user owns in the image, read from each image's Dockerfile:
+    /// at the pinned tag where the source names one, else at the commit it names. A new named volume takes the owner of
+    /// the folder it is mounted on when the image has that folder; anywhere else it is root's. Changing a tag means
+    /// reading that tag's Dockerfile again.
     /// </summary>
     private static readonly Dictionary<string, ImageUser> Images = new()
     {
@@ -103,7 +104,7 @@ public sealed partial class ComposeFileTests
         {
             var (repository, tag) = KustomizeRender.SplitImage(service.Image!);
             Assert.True(Images.TryGetValue(repository, out var image), $"{service.Name}: no recorded facts for image {repository}; read its Dockerfile and add them");
-            Assert.True(image!.Tag == tag, $"{service.Name}: the facts were read at {repository}:{image.Tag}, the file pins {tag}; read that tag's Dockerfile again");
+            Assert.True(image!.Tag == tag, $"{service.Name}: the facts are recorded for {repository}:{image.Tag}, the file pins {tag}; read that tag's Dockerfile again");
             Assert.Null(service.User);
             foreach (var mount in service.Mounts.Where(m => m.Type == "volume" && !m.ReadOnly))
             {
