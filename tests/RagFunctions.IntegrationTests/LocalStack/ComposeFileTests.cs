@@ -46,7 +46,7 @@ public sealed partial class ComposeFileTests
             "grafana/grafana Dockerfile (main, 78515af): GF_PATHS_DATA=/var/lib/grafana, chown -R grafana and chmod -R 777 it; USER \"$GF_UID\" (472)"),
         ["mcr.microsoft.com/azure-storage/azurite"] = new("3.37.0", "root", [],
             "Azure/Azurite Dockerfile (main, 9074bea): no USER instruction; VOLUME [ \"/data\" ]"),
-        ["busybox"] = new("1.37", "root", [], "docker-library busybox: a rootfs tarball with no USER instruction"),
+        ["busybox"] = new("1.37", "root", [], "docker-library/busybox latest/glibc/Dockerfile (9c20878): FROM scratch; ADD busybox.tar.gz /; no USER instruction"),
     };
 
     private sealed record ImageUser(string Tag, string User, string[] OwnedFolders, string Source)
