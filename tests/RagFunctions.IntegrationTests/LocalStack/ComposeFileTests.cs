@@ -123,7 +123,7 @@ public sealed partial class ComposeFileTests
             foreach (var path in DataPaths(service.Command))
             {
                 checkedPaths++;
-                Assert.True(service.Mounts.Any(m => m.Type == "volume" && !m.ReadOnly && Model.NamedVolumes.Contains(m.Source!) && IsAtOrUnder(path, m.Target)),
+                Assert.True(service.Mounts.Any(m => m.Type == "volume" && !m.ReadOnly && Model.NamedVolumes.Contains(m.Source!) && ContainerPath.IsAtOrUnder(path, m.Target)),
                     $"{service.Name}: data path {path} is not on a writable named volume, so it is lost with the container");
             }
         }
@@ -313,9 +313,6 @@ public sealed partial class ComposeFileTests
             }
         }
     }
-
-    private static bool IsAtOrUnder(string path, string folder) =>
-        path == folder || path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     private static IEnumerable<Uri> StorageEndpoints(string connectionString) =>
         connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2))

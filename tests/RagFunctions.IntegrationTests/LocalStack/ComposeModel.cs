@@ -4,6 +4,13 @@ using RagFunctions.IntegrationTests.Deploy;
 
 namespace RagFunctions.IntegrationTests.LocalStack;
 
+/// <summary>Paths inside a container (always '/'-separated, whatever the test machine uses).</summary>
+public static class ContainerPath
+{
+    public static bool IsAtOrUnder(string path, string folder) =>
+        path == folder || path.StartsWith(folder.TrimEnd('/') + "/", StringComparison.Ordinal);
+}
+
 /// <summary>A mount as Compose renders it: a named volume or a bind of a host path (resolved against the compose folder).</summary>
 public sealed record ComposeMount(string Type, string? Source, string Target, bool ReadOnly);
 
