@@ -179,7 +179,7 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
         var poisonBefore = metrics.PoisonMessages.Value;
         var unknownBatch = Guid.NewGuid().ToString("N");
-        string Message(string batch, int index, string question) => JsonSerializer.Serialize(new BatchMessage(batch, index, question, null));
+        string Message(string batch, int index, string question) => Encoding.UTF8.GetString(new BatchMessage(batch, index, question, null).ToUtf8());
 
         // Sent as the app sends (base64 of the text).
         var encoded = new List<string>
