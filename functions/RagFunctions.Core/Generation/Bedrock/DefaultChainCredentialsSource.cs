@@ -31,11 +31,14 @@ public sealed class DefaultChainCredentialsSource(ILogger<DefaultChainCredential
         {
             // The SDK's own message names files and providers of this machine: it goes to the log, not to callers.
             Log.NoCredentials(logger, Probe().ToString(), ex);
-            throw new ModelCredentialsException(
-                "Bedrock has no usable AWS credentials: none were found, or none worked, in the environment, a shared profile, web identity, " +
-                "or a container or instance role. No request was sent to the model. " + WhereToSetCredentials, ex);
+            throw NoCredentials(ex);
         }
     }
+
+    /// <summary>What callers are told when the chain has no usable credentials: what it is, where it looked, what to set.</summary>
+    public static ModelCredentialsException NoCredentials(Exception inner) => new(
+        "Bedrock has no usable AWS credentials: none were found, or none worked, in the environment, a shared profile, web identity, " +
+        "or a container or instance role. No request was sent to the model. " + WhereToSetCredentials, inner);
 
     /// <summary>What the chain can find without a network call, for the start-up check and the log.</summary>
     public static ChainProbe Probe()
