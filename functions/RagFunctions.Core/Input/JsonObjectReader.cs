@@ -33,13 +33,18 @@ public sealed class JsonObjectReader
         var members = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var member in root.EnumerateObject())
         {
-            if (!names.Contains(member.Name, StringComparer.Ordinal))
+            var name = NameOf(member);
+            if (name is null)
             {
-                errors.Add("$", $"Unknown property {UserText.Quote(member.Name)}; the {what} may have: {string.Join(", ", names)}.");
+                errors.Add("$", $"A property name of the {what} contains an escaped unpaired surrogate; send valid Unicode text.");
             }
-            else if (!members.TryAdd(member.Name, member.Value))
+            else if (!names.Contains(name, StringComparer.Ordinal))
             {
-                errors.Add(member.Name, $"'{member.Name}' appears more than once; send it once.");
+                errors.Add("$", $"Unknown property {UserText.Quote(name)}; the {what} may have: {string.Join(", ", names)}.");
+            }
+            else if (!members.TryAdd(name, member.Value))
+            {
+                errors.Add(name, $"'{name}' appears more than once; send it once.");
             }
         }
 
@@ -122,6 +127,18 @@ public sealed class JsonObjectReader
         {
             // An escaped lone surrogate (\ud800) cannot become text.
             errors.Add(field, $"'{field}' contains an escaped unpaired surrogate; send valid Unicode text.");
+            return null;
+        }
+    }
+
+    private static string? NameOf(JsonProperty member)
+    {
+        try
+        {
+            return member.Name;
+        }
+        catch (InvalidOperationException)
+        {
             return null;
         }
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace RagFunctions.Core.Input;
 
@@ -10,7 +11,7 @@ namespace RagFunctions.Core.Input;
 /// UTF-16, UTF-32 and invalid UTF-8 are rejected with "send UTF-8"), no comments, no trailing commas, nesting at most
 /// <see cref="MaxDepth"/>. Errors are keyed "$" and never echo more than a character of the input.
 /// </summary>
-public static class StrictJson
+public static partial class StrictJson
 {
     public const int MaxDepth = 64;
 
@@ -108,7 +109,7 @@ public static class StrictJson
     private static string Position(JsonException ex) =>
         ex.LineNumber is { } line && ex.BytePositionInLine is { } column ? $" at line {line + 1}, byte {column + 1}" : string.Empty;
 
-    /// <summary>The reader's own sentence without its position suffix; it names at most one character of the input.</summary>
+    /// <summary>The reader's own sentence without its position suffix, with what it quotes from the input quoted as all user input is.</summary>
     private static string ReasonOf(JsonException ex)
     {
         var message = ex.Message;
@@ -118,6 +119,11 @@ public static class StrictJson
             suffix = message.IndexOf(" Path:", StringComparison.Ordinal);
         }
 
-        return UserText.Cut(suffix < 0 ? message : message[..suffix], 200);
+        // A quote mark inside the input could leave part of it outside the match: the byte bound holds regardless.
+        return UserText.Bound(QuotedInput().Replace(suffix < 0 ? message : message[..suffix], match => UserText.Quote(match.Groups[1].Value)), 300);
     }
+
+    /// <summary>The reader quotes what it read in single quotes (a byte, a character, or a whole mistyped literal of any length).</summary>
+    [GeneratedRegex("'([^']*)'")]
+    private static partial Regex QuotedInput();
 }

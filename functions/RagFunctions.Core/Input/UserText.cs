@@ -59,18 +59,6 @@ public static class UserText
         return count;
     }
 
-    /// <summary>At most <paramref name="maxChars"/> UTF-16 units of <paramref name="text"/>, never splitting a surrogate pair.</summary>
-    public static string Cut(string text, int maxChars)
-    {
-        if (text.Length <= maxChars)
-        {
-            return text;
-        }
-
-        var end = char.IsHighSurrogate(text[maxChars - 1]) ? maxChars - 1 : maxChars;
-        return text[..end] + "…";
-    }
-
     /// <summary><paramref name="text"/> cut to at most <paramref name="maxUtf8Bytes"/> UTF-8 bytes (an ellipsis included), on a character boundary.</summary>
     public static string Bound(string text, int maxUtf8Bytes)
     {

@@ -66,6 +66,8 @@ public sealed class HttpFunctionTests(AppHostFixture app)
         { "/api/query", "{\"question\":\"\u200B\u200D\u2060\uFEFF \"}", "application/json", 400, "'question' has no visible character" },
         { "/api/query", "{\"question\":\"hi\u0085there\"}", "application/json", 400, "control character U+0085" },
         { "/api/query", "{\"question\":\"hi\\ud800\"}", "application/json", 400, "unpaired surrogate" },
+        { "/api/query", "{\"question\":\"hi\",\"\\udc00\":1}", "application/json", 400, "property name of the request body contains an escaped unpaired surrogate" },
+        { "/api/query", "{\"question\":" + new string('t', 5_000) + "}", "application/json", 400, "…\" (5001 characters) is an invalid JSON literal" },
         { "/api/query", "{\"question\":\"" + string.Concat(Enumerable.Repeat("\ud83d\ude00", 4_001)) + "\"}", "application/json", 400, "has 4001 characters (Unicode scalar values); the limit is 4000" },
         { "/api/query", "{\"question\":\"hi\"}", "application/json; charset=utf-16", 415, "UTF-8" },
         { "/api/query", "null", "application/json", 400, "JSON null" },
