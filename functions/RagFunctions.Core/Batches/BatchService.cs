@@ -130,7 +130,7 @@ public sealed partial class BatchService(
             outcome = RagPipeline.OutcomeOf(ex);
             result.Status = ResultStatus.Failed;
             result.Model = pipeline.ModelId;
-            result.Error = ex is InvalidRequestException invalid ? invalid.Detail : ex.Message;
+            result.Error = ex.Message;
         }
 
         result.CompletedAt = time.GetUtcNow();
