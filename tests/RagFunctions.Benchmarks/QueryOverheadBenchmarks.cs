@@ -38,7 +38,7 @@ public class QueryOverheadBenchmarks
         // Every question must retrieve context, or the benchmark would measure the cheap no-context path.
         foreach (var query in _queries)
         {
-            var answer = _zeroLatency.AnswerAsync(query, QueryTrigger.Http, CancellationToken.None).GetAwaiter().GetResult();
+            var answer = _zeroLatency.AnswerAsync(query, CancellationToken.None).GetAwaiter().GetResult();
             if (answer.Sources.Count == 0)
             {
                 throw new InvalidOperationException($"No passages for '{query.Question}'.");
@@ -54,10 +54,10 @@ public class QueryOverheadBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "pipeline with zero-latency model")]
-    public Task<RagAnswer> ZeroLatencyModel() => _zeroLatency.AnswerAsync(NextQuery(), QueryTrigger.Http, CancellationToken.None);
+    public Task<RagAnswer> ZeroLatencyModel() => _zeroLatency.AnswerAsync(NextQuery(), CancellationToken.None);
 
     [Benchmark(Description = "pipeline with extractive answerer")]
-    public Task<RagAnswer> ExtractiveAnswerer() => _extractive.AnswerAsync(NextQuery(), QueryTrigger.Http, CancellationToken.None);
+    public Task<RagAnswer> ExtractiveAnswerer() => _extractive.AnswerAsync(NextQuery(), CancellationToken.None);
 
     private RagQuery NextQuery() => _queries[_next++ % _queries.Length];
 }

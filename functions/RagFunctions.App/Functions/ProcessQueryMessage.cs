@@ -10,5 +10,5 @@ public sealed class ProcessQueryMessage(BatchService batches)
 {
     [Function(nameof(ProcessQueryMessage))]
     public Task Run([QueueTrigger(StorageOptions.QueryQueue)] QueueMessage message, CancellationToken cancellationToken) =>
-        batches.ProcessAsync(message.MessageText, message.DequeueCount, cancellationToken);
+        batches.ProcessAsync(new QueueDelivery(message.MessageId, message.Body.ToMemory(), message.DequeueCount), cancellationToken);
 }

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using RagFunctions.App.Http;
-using RagFunctions.Core.Metrics;
 using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.App.Functions;
@@ -13,8 +12,8 @@ public sealed class QueryFunction(RagPipeline pipeline, JsonBodyReader reader)
     public async Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "query")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var body = await reader.ReadAsync(request, RequestJsonContext.Default.QueryRequestBody, cancellationToken);
-        var answer = await pipeline.AnswerAsync(new RagQuery(body.Question, body.Domain), QueryTrigger.Http, cancellationToken);
+        var body = await reader.ReadAsync(request, QueryRequestBody.Members, QueryRequestBody.Read, cancellationToken);
+        var answer = await pipeline.AnswerAsync(new RagQuery(body.Question, body.Domain), cancellationToken);
         return TypedResults.Ok(answer);
     }
 }

@@ -5,10 +5,10 @@ using RagFunctions.Core.Options;
 
 namespace RagFunctions.App.Functions;
 
-/// <summary>Records each message the host moved to the poison queue as a failed result (or a dead letter), and counts it.</summary>
+/// <summary>Records each message the host moved to the poison queue as a failed result (or a dead letter), and counts it once.</summary>
 public sealed class RecordPoisonMessage(BatchService batches)
 {
     [Function(nameof(RecordPoisonMessage))]
     public Task Run([QueueTrigger(StorageOptions.PoisonQueue)] QueueMessage message, CancellationToken cancellationToken) =>
-        batches.RecordPoisonAsync(message.MessageText, message.DequeueCount, cancellationToken);
+        batches.RecordPoisonAsync(new QueueDelivery(message.MessageId, message.Body.ToMemory(), message.DequeueCount), cancellationToken);
 }

@@ -12,7 +12,7 @@ public sealed class SubmitBatchFunction(BatchService batches, JsonBodyReader rea
     public async Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "batches")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var body = await reader.ReadAsync(request, RequestJsonContext.Default.BatchRequest, cancellationToken);
+        var body = await reader.ReadAsync(request, BatchRequestBody.Members, BatchRequestBody.Read, cancellationToken);
         var accepted = await batches.SubmitAsync(body, cancellationToken);
         var statusUrl = $"/api/batches/{accepted.BatchId}";
         return TypedResults.Accepted(statusUrl, new BatchAcceptedBody(accepted.BatchId, accepted.Count, statusUrl));

@@ -1,27 +1,23 @@
 using System.Net.Http.Headers;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using RagFunctions.Core.Input;
 using RagFunctions.Core.Options;
-using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.App.Http;
 
-/// <summary>Reads a JSON request body strictly: content type, size limit, well-formed JSON, known properties only.</summary>
+/// <summary>
+/// Reads a JSON request body strictly: a JSON media type in UTF-8 (another charset is 415), the size limit (413), then
+/// <see cref="StrictJson"/> and <see cref="JsonObjectReader"/>, the same parser the queue messages go through.
+/// </summary>
 public sealed class JsonBodyReader(IOptions<RagOptions> options)
 {
     private readonly int _maxBytes = options.Value.MaxBodyBytes;
 
-    public async Task<T> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
-        where T : class
+    /// <summary>Reads the body as an object with <paramref name="members"/> and binds it; every problem found is in one 400.</summary>
+    public async Task<T> ReadAsync<T>(HttpRequest request, string[] members, Func<JsonObjectReader, T> bind, CancellationToken cancellationToken)
     {
-        if (!IsJson(request.ContentType))
-        {
-            throw new InvalidRequestException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
-                $"Send the body as application/json (got '{request.ContentType ?? "none"}').");
-        }
-
+        CheckMediaType(request.ContentType);
         if (request.ContentLength > _maxBytes)
         {
             throw TooLarge();
@@ -41,30 +37,33 @@ public sealed class JsonBodyReader(IOptions<RagOptions> options)
             buffer.Write(chunk, 0, read);
         }
 
-        if (buffer.Length == 0)
-        {
-            throw InvalidRequestException.BadRequest("The request body is empty; send a JSON object.");
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), typeInfo)
-                   ?? throw InvalidRequestException.BadRequest("The request body is JSON null; send a JSON object.");
-        }
-        catch (JsonException ex)
-        {
-            // JsonException messages name the path and position but never echo the payload.
-            throw InvalidRequestException.BadRequest($"Malformed JSON: {ex.Message}");
-        }
+        using var document = StrictJson.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), "request body");
+        var errors = new InputErrors();
+        var body = JsonObjectReader.Open(document.RootElement, "request body", errors, members);
+        var value = body is null ? default : bind(body);
+        errors.ThrowIfAny();
+        return value!;
     }
 
-    private InvalidRequestException TooLarge() =>
+    private RequestRejectedException TooLarge() =>
         new(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The request body exceeds {_maxBytes} bytes.");
 
     /// <summary>application/json or application/*+json, with parameters; a type that merely starts with "application/json" is not JSON.</summary>
-    private static bool IsJson(string? contentType) =>
-        MediaTypeHeaderValue.TryParse(contentType, out var parsed)
-        && parsed.MediaType is { } media
-        && (media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || (media.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && media.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
+    private static void CheckMediaType(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+            || parsed.MediaType is not { } media
+            || !(media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                 || (media.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && media.EndsWith("+json", StringComparison.OrdinalIgnoreCase))))
+        {
+            throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"Send the body as application/json (got {UserText.Quote(contentType ?? "none")}).");
+        }
+
+        if (parsed.CharSet is { } charset && !charset.Trim('"').Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new RequestRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset",
+                $"Send the body as UTF-8 (application/json; charset=utf-8); charset {UserText.Quote(charset)} is not supported.");
+        }
+    }
 }

@@ -5,15 +5,18 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
 using RagFunctions.Core.Batches;
+using RagFunctions.App.Http;
 using RagFunctions.Core.Generation;
+using RagFunctions.Core.Input;
 using RagFunctions.Core.Metrics;
-using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.App.Middleware;
 
 /// <summary>
-/// Maps exceptions of HTTP functions to RFC 9457 problem+json. Input errors are 4xx with a useful detail, an
-/// unavailable model is 503 with Retry-After, and anything unexpected is a 500 that carries a trace id, never a stack trace.
+/// Maps exceptions of HTTP functions to RFC 9457 problem+json. Input errors are 4xx with a useful detail (400s carry
+/// per-field <c>errors</c>, shaped like ASP.NET's ValidationProblemDetails), an unavailable model or missing model
+/// credentials are 503, and anything unexpected is a 500 that carries a trace id. No problem names a .NET type or
+/// carries a stack trace, user input is quoted through <see cref="UserText"/>, and a detail stays under 1 KB.
 /// Rejected input is counted here, at the edge, as rag_requests_total{trigger="http",outcome="invalid"}.
 /// </summary>
 public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
@@ -29,11 +32,11 @@ public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger
         catch (Exception ex)
         {
             var httpContext = context.GetHttpContext() ?? throw new InvalidOperationException("HTTP function without an HttpContext.", ex);
-            if (ex is InvalidRequestException)
+            if (ex is InvalidRequestException or RequestRejectedException)
             {
                 metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Invalid);
             }
-            else if (ex is not BatchNotFoundException and not ModelCallFailedException)
+            else if (ex is not BatchNotFoundException and not ModelCallFailedException and not ModelCredentialsException)
             {
                 Log.Unhandled(logger, context.FunctionDefinition.Name, context.InvocationId, ex);
             }
@@ -48,14 +51,22 @@ public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger
     {
         var problem = exception switch
         {
-            InvalidRequestException e => Problem(e.Status, e.Title, e.Detail),
-            BatchNotFoundException e => Problem(StatusCodes.Status404NotFound, "Batch not found", e.Message),
+            InvalidRequestException e => new HttpValidationProblemDetails(e.Errors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal))
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "Invalid request",
+                Detail = e.Detail,
+            },
+            RequestRejectedException e => Problem(e.Status, e.Title, e.Detail),
+            BatchNotFoundException e => Problem(StatusCodes.Status404NotFound, "Batch not found", $"No batch has id {UserText.Quote(e.BatchId)}."),
+            ModelCredentialsException e => Problem(StatusCodes.Status503ServiceUnavailable, "Model credentials missing", e.Detail),
             ModelCallFailedException { IsTransient: true } e => Problem(StatusCodes.Status503ServiceUnavailable, "Model unavailable",
                 $"The model is throttled or unavailable ({e.Kind}) after retries. Try again later."),
             ModelCallFailedException e => Problem(StatusCodes.Status502BadGateway, "Model call failed",
                 $"The model rejected the request ({e.Kind})."),
             _ => Problem(StatusCodes.Status500InternalServerError, "Internal error", "An unexpected error occurred. Quote the traceId when reporting it."),
         };
+        problem.Detail = UserText.Bound(problem.Detail ?? string.Empty, InputErrors.MaxDetailBytes);
         problem.Extensions["traceId"] = traceId;
         if (exception is ModelCallFailedException { IsTransient: true } transient)
         {

@@ -1,16 +1,7 @@
-using System.Text.Json.Serialization;
-
 namespace RagFunctions.Core.Batches;
 
 /// <summary>Body of POST /api/batches.</summary>
 public sealed record BatchRequest(IReadOnlyList<string?>? Questions, string? Domain);
-
-/// <summary>One queue message: one question of one batch.</summary>
-public sealed record BatchMessage(
-    [property: JsonPropertyName("batchId")] string BatchId,
-    [property: JsonPropertyName("index")] int Index,
-    [property: JsonPropertyName("question")] string Question,
-    [property: JsonPropertyName("domain")] string? Domain);
 
 public sealed record BatchAccepted(string BatchId, int Count);
 
@@ -29,15 +20,14 @@ public static class BatchStates
     public const string Done = "done";
 }
 
-/// <summary>A queue message that can never be processed; it is retried to the poison queue, never dropped.</summary>
+/// <summary>A queue message that can never be processed; it is retried to the poison queue, which keeps it as a dead letter.</summary>
 public sealed class InvalidQueueMessageException(string reason) : Exception(reason);
 
 /// <summary>No batch has this id.</summary>
-public sealed class BatchNotFoundException(string batchId) : Exception($"Batch '{batchId}' does not exist.")
+public sealed class BatchNotFoundException(string batchId) : Exception("No batch has this id.")
 {
     public string BatchId { get; } = batchId;
 }
 
-[JsonSerializable(typeof(BatchMessage))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-internal sealed partial class BatchJsonContext : JsonSerializerContext;
+/// <summary>One delivery of a queue message: its id (the same on every delivery), its decoded body and how often it was delivered.</summary>
+public sealed record QueueDelivery(string MessageId, ReadOnlyMemory<byte> Body, long DequeueCount);

@@ -72,7 +72,11 @@ public static class ResultStatus
     public const string Failed = "failed";
 }
 
-/// <summary>A poison message that could not even be parsed: kept whole so nothing is lost.</summary>
+/// <summary>
+/// A poison message that names no question of a batch (not schema version 1, unknown batch or index): kept whole with
+/// its reason so nothing is lost. PartitionKey = the poison queue's name, RowKey = the poison message's id, so a
+/// redelivery finds the row it already wrote.
+/// </summary>
 public sealed class DeadLetterEntity : ITableEntity
 {
     public string PartitionKey { get; set; } = string.Empty;
@@ -86,4 +90,6 @@ public sealed class DeadLetterEntity : ITableEntity
     public string Content { get; set; } = string.Empty;
 
     public string Reason { get; set; } = string.Empty;
+
+    public DateTimeOffset RecordedAt { get; set; }
 }

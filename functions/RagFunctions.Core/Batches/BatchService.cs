@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.Json;
-using Azure;
+using System.Text;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagFunctions.Core.Generation;
+using RagFunctions.Core.Input;
 using RagFunctions.Core.Metrics;
 using RagFunctions.Core.Options;
 using RagFunctions.Core.Pipeline;
@@ -22,7 +23,9 @@ public sealed partial class BatchService(
     TimeProvider time,
     ILogger<BatchService> logger)
 {
+    private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
+    private const string UnknownBatch = "Invalid queue message: unknown batch or index out of range.";
     private const int MaxStoredChars = 30_000;
     private const int MaxCachedBatches = 10_000;
 
@@ -31,28 +34,31 @@ public sealed partial class BatchService(
 
     public async Task<BatchAccepted> SubmitAsync(BatchRequest request, CancellationToken cancellationToken)
     {
+        var errors = new InputErrors();
         var questions = request.Questions;
+        var max = ragOptions.Value.MaxBatchQuestions;
         if (questions is null || questions.Count == 0)
         {
-            throw InvalidRequestException.BadRequest("'questions' must be a non-empty array of strings.");
+            errors.Add("questions", "'questions' must be a non-empty array of strings.");
         }
-
-        var max = ragOptions.Value.MaxBatchQuestions;
-        if (questions.Count > max)
+        else if (questions.Count > max)
         {
-            throw InvalidRequestException.BadRequest($"'questions' has {questions.Count} items; the limit is {max}.");
+            errors.Add("questions", $"'questions' has {questions.Count} items; the limit is {max}.");
         }
 
-        var domain = validator.CanonicalDomain(request.Domain);
+        var domain = validator.Domain(request.Domain, "domain", errors);
+        errors.ThrowIfAny();
+
         // Every question is validated before anything is written: a batch is accepted whole or not at all.
-        var validated = new string[questions.Count];
+        var validated = new string[questions!.Count];
         for (var i = 0; i < questions.Count; i++)
         {
-            validated[i] = validator.Validate(questions[i], null, $"questions[{i}]").Question;
+            validated[i] = validator.Question(questions[i], $"questions[{i}]", errors)!;
         }
 
+        errors.ThrowIfAny();
         await storage.EnsureCreatedAsync(cancellationToken);
-        var batchId = Guid.NewGuid().ToString("N");
+        var batchId = BatchIds.New();
         await storage.Batches.AddEntityAsync(new BatchEntity
         {
             PartitionKey = batchId,
@@ -64,26 +70,29 @@ public sealed partial class BatchService(
         await Parallel.ForEachAsync(
             Enumerable.Range(0, validated.Length),
             new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = cancellationToken },
-            async (i, ct) => await storage.Queue.SendMessageAsync(
-                JsonSerializer.Serialize(new BatchMessage(batchId, i, validated[i], domain), BatchJsonContext.Default.BatchMessage), ct));
+            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i, validated[i], domain).ToUtf8()), cancellationToken: ct));
 
         Log.BatchSubmitted(logger, batchId, questions.Count);
         return new BatchAccepted(batchId, questions.Count);
     }
 
     /// <summary>
-    /// Answers one queued question and writes its result row once. A redelivered message whose row exists is not
-    /// answered again; a concurrent duplicate is answered (and metered: that spend is real) but writes no second row.
-    /// Transient model failures are rethrown so the queue retries and, after maxDequeueCount, poisons the message.
+    /// Answers one queued question and writes its result row once; the message counts in rag_requests_total once, with
+    /// its final outcome, by whichever delivery writes that row. A redelivered message whose row exists is not answered
+    /// again; a concurrent duplicate is answered (and metered: that spend is real) but writes and counts nothing.
+    /// A message that cannot be processed (not schema version 1, unknown batch or index) and transient model failures
+    /// are rethrown, so the queue retries and, after maxDequeueCount, poisons the message; the poison handler records and
+    /// counts it.
     /// </summary>
-    public async Task ProcessAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
+    public async Task ProcessAsync(QueueDelivery delivery, CancellationToken cancellationToken)
     {
-        var message = Parse(messageText);
+        var message = Parse(delivery);
         await storage.EnsureCreatedAsync(cancellationToken);
         if (!await BelongsToABatchAsync(message, cancellationToken))
         {
-            // A forged or stale message must not spend a model call; it is retried to the poison queue and dead-lettered there.
-            throw Invalid("unknown batch or index out of range");
+            // A forged or stale message must not spend a model call.
+            Log.InvalidMessage(logger, UnknownBatch);
+            throw new InvalidQueueMessageException(UnknownBatch);
         }
 
         var rowKey = ResultEntity.RowKeyOf(message.Index);
@@ -99,12 +108,13 @@ public sealed partial class BatchService(
             RowKey = rowKey,
             Index = message.Index,
             Question = Truncate(message.Question),
-            DequeueCount = (int)Math.Min(dequeueCount, int.MaxValue),
+            DequeueCount = (int)Math.Min(delivery.DequeueCount, int.MaxValue),
         };
 
+        var outcome = QueryOutcome.Success;
         try
         {
-            var answer = await pipeline.AnswerAsync(new RagQuery(message.Question, message.Domain), QueryTrigger.Queue, cancellationToken);
+            var answer = await pipeline.AttemptAsync(new RagQuery(message.Question, message.Domain), cancellationToken);
             result.Answer = Truncate(answer.Answer);
             result.Model = answer.Model;
             result.InputTokens = answer.Usage.InputTokens;
@@ -117,42 +127,45 @@ public sealed partial class BatchService(
         catch (Exception ex) when (ex is InvalidRequestException or ModelCallFailedException { IsTransient: false })
         {
             // Retrying cannot help: record the failure so the batch completes.
-            if (ex is InvalidRequestException)
-            {
-                metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Invalid);
-            }
-
+            outcome = RagPipeline.OutcomeOf(ex);
             result.Status = ResultStatus.Failed;
             result.Model = pipeline.ModelId;
             result.Error = ex.Message;
         }
 
         result.CompletedAt = time.GetUtcNow();
-        if (!await BatchStorage.TryInsertAsync(storage.Results, result, cancellationToken))
+        if (await BatchStorage.TryInsertAsync(storage.Results, result, cancellationToken))
+        {
+            metrics.CountRequest(QueryTrigger.Queue, outcome);
+        }
+        else
         {
             Log.DuplicateResult(logger, message.BatchId, message.Index);
         }
     }
 
-    /// <summary>Records a message the host moved to the poison queue, so it shows as failed and is never lost.</summary>
-    public async Task RecordPoisonAsync(string messageText, long dequeueCount, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a message the host moved to the poison queue, so it is never lost: a failed result row when it names a
+    /// question of a batch, else a dead-letter row with its reason. Both are keyed so that a redelivery of the poison
+    /// message finds its row, and the message counts once in rag_requests_total and rag_poison_messages_total.
+    /// </summary>
+    public async Task RecordPoisonAsync(QueueDelivery delivery, CancellationToken cancellationToken)
     {
-        metrics.PoisonMessages.Inc();
         await storage.EnsureCreatedAsync(cancellationToken);
         BatchMessage message;
         try
         {
-            message = Parse(messageText);
+            message = Parse(delivery);
         }
         catch (InvalidQueueMessageException ex)
         {
-            await DeadLetterAsync(messageText, ex.Message, cancellationToken);
+            await DeadLetterAsync(delivery, ex.Message, cancellationToken);
             return;
         }
 
         if (!await BelongsToABatchAsync(message, cancellationToken))
         {
-            await DeadLetterAsync(messageText, "Invalid queue message: unknown batch or index out of range.", cancellationToken);
+            await DeadLetterAsync(delivery, UnknownBatch, cancellationToken);
             return;
         }
 
@@ -165,23 +178,36 @@ public sealed partial class BatchService(
             Status = ResultStatus.Failed,
             Model = pipeline.ModelId,
             Error = "The question failed on every delivery and was moved to the poison queue.",
-            DequeueCount = (int)Math.Min(dequeueCount, int.MaxValue),
+            DequeueCount = (int)Math.Min(delivery.DequeueCount, int.MaxValue),
             CompletedAt = time.GetUtcNow(),
         }, cancellationToken);
+        if (inserted)
+        {
+            // Only transient failures (throttling, an unavailable model or storage, missing credentials) are retried to the poison queue.
+            metrics.PoisonMessages.Inc();
+            metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Unavailable);
+        }
+
         Log.Poisoned(logger, message.BatchId, message.Index, inserted);
     }
 
-    public async Task<BatchStatusView> GetStatusAsync(string batchId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    /// <summary>Status, counts and one page of results; parameters are checked here, all at once, and nowhere else.</summary>
+    public async Task<BatchStatusView> GetStatusAsync(string batchId, string? pageSizeText, string? continuationToken, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParseExact(batchId, "N", out _))
+        if (!BatchIds.IsWellFormed(batchId))
         {
             throw new BatchNotFoundException(batchId);
         }
 
-        if (pageSize is < 1 or > MaxPageSize)
+        var errors = new InputErrors();
+        var pageSize = DefaultPageSize;
+        if (pageSizeText is not null && (!int.TryParse(pageSizeText, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
         {
-            throw InvalidRequestException.BadRequest($"'pageSize' must be between 1 and {MaxPageSize}.");
+            errors.Add("pageSize", $"'pageSize' must be a whole number between 1 and {MaxPageSize}, not {UserText.Quote(pageSizeText)}.");
         }
+
+        var firstIndex = continuationToken is null ? 0 : ResultPageToken.Parse(continuationToken, batchId, errors);
+        errors.ThrowIfAny();
 
         await storage.EnsureCreatedAsync(cancellationToken);
         var batch = await storage.Batches.GetEntityIfExistsAsync<BatchEntity>(batchId, BatchEntity.Row, cancellationToken: cancellationToken);
@@ -207,43 +233,56 @@ public sealed partial class BatchService(
             cost += decimal.Parse(row.CostUsd, CultureInfo.InvariantCulture);
         }
 
-        var page = new List<BatchResultView>(pageSize);
-        string? next = null;
-        try
-        {
-            await foreach (var p in storage.Results.QueryAsync<ResultEntity>(r => r.PartitionKey == batchId, maxPerPage: pageSize, cancellationToken: cancellationToken)
-                               .AsPages(continuationToken, pageSize))
-            {
-                page.AddRange(p.Values.Select(ToView));
-                next = p.ContinuationToken;
-                break;
-            }
-        }
-        catch (RequestFailedException ex) when (ex.Status == 400)
-        {
-            throw InvalidRequestException.BadRequest("'continuationToken' is not valid for this batch.");
-        }
-
+        var page = await PageAsync(batchId, firstIndex!.Value, pageSize, cancellationToken);
         var count = batch.Value.Count;
         var completed = succeeded + failed;
         var state = completed == 0 ? BatchStates.Queued : completed >= count ? BatchStates.Done : BatchStates.Running;
-        return new BatchStatusView(batchId, state, count, completed, succeeded, failed, cost, batch.Value.SubmittedAt, page, next);
+        return new BatchStatusView(batchId, state, count, completed, succeeded, failed, cost, batch.Value.SubmittedAt, page.Results, page.Next);
+    }
+
+    /// <summary>Up to <paramref name="pageSize"/> rows from index <paramref name="firstIndex"/> on, and the token of the rows after them.</summary>
+    private async Task<(List<BatchResultView> Results, string? Next)> PageAsync(string batchId, int firstIndex, int pageSize, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey ge {ResultEntity.RowKeyOf(firstIndex)}");
+        var results = new List<BatchResultView>(pageSize);
+        var more = false;
+        // One row past the page tells whether a next page exists; the service may split a query into short pages.
+        await foreach (var row in storage.Results.QueryAsync<ResultEntity>(filter, maxPerPage: pageSize + 1, cancellationToken: cancellationToken))
+        {
+            if (results.Count == pageSize)
+            {
+                more = true;
+                break;
+            }
+
+            results.Add(ToView(row));
+        }
+
+        return (results, more ? ResultPageToken.Create(batchId, results[^1].Index + 1) : null);
     }
 
     private static BatchResultView ToView(ResultEntity r) => new(
         r.Index, r.Status, r.Question, r.Answer, r.Error, r.Model, r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens,
         decimal.Parse(r.CostUsd, CultureInfo.InvariantCulture), r.LatencyMs);
 
-    private async Task DeadLetterAsync(string messageText, string reason, CancellationToken cancellationToken)
+    /// <summary>Keeps an unprocessable poison message whole, keyed by its message id, and counts it the first time only.</summary>
+    private async Task DeadLetterAsync(QueueDelivery delivery, string reason, CancellationToken cancellationToken)
     {
-        await BatchStorage.TryInsertAsync(storage.DeadLetters, new DeadLetterEntity
+        var inserted = await BatchStorage.TryInsertAsync(storage.DeadLetters, new DeadLetterEntity
         {
-            PartitionKey = time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture),
-            RowKey = Guid.NewGuid().ToString("N"),
-            Content = Truncate(messageText) ?? string.Empty,
-            Reason = reason,
+            PartitionKey = StorageOptions.PoisonQueue,
+            RowKey = delivery.MessageId,
+            Content = Truncate(Encoding.UTF8.GetString(delivery.Body.Span)) ?? string.Empty,
+            Reason = Truncate(reason) ?? string.Empty,
+            RecordedAt = time.GetUtcNow(),
         }, cancellationToken);
-        Log.DeadLettered(logger, reason);
+        if (inserted)
+        {
+            metrics.PoisonMessages.Inc();
+            metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Invalid);
+        }
+
+        Log.DeadLettered(logger, reason, inserted);
     }
 
     private async Task<bool> BelongsToABatchAsync(BatchMessage message, CancellationToken cancellationToken)
@@ -274,36 +313,18 @@ public sealed partial class BatchService(
         return existing.HasValue;
     }
 
-    private BatchMessage Parse(string messageText)
+    /// <summary>The message, or (logged, not counted: the poison handler counts it once) <see cref="InvalidQueueMessageException"/>.</summary>
+    private BatchMessage Parse(QueueDelivery delivery)
     {
-        BatchMessage? message;
         try
         {
-            message = JsonSerializer.Deserialize(messageText, BatchJsonContext.Default.BatchMessage);
+            return BatchMessage.Parse(delivery.Body);
         }
-        catch (JsonException ex)
+        catch (InvalidQueueMessageException ex)
         {
-            throw Invalid($"not JSON ({ex.Message})");
+            Log.InvalidMessage(logger, ex.Message);
+            throw;
         }
-
-        if (message is null || !Guid.TryParseExact(message.BatchId, "N", out _))
-        {
-            throw Invalid("missing or malformed batchId");
-        }
-
-        if (message.Index < 0 || string.IsNullOrWhiteSpace(message.Question))
-        {
-            throw Invalid("missing question or negative index");
-        }
-
-        return message;
-    }
-
-    private InvalidQueueMessageException Invalid(string reason)
-    {
-        metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Invalid);
-        Log.InvalidMessage(logger, reason);
-        return new InvalidQueueMessageException($"Invalid queue message: {reason}.");
     }
 
     private static string? Truncate(string? text) => text is { Length: > MaxStoredChars } ? text[..MaxStoredChars] : text;
@@ -325,7 +346,7 @@ public sealed partial class BatchService(
         [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Poison message for batch {BatchId} question {Index} recorded as failed (new row: {Inserted})")]
         public static partial void Poisoned(ILogger logger, string batchId, int index, bool inserted);
 
-        [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Unparseable poison message kept in the dead-letter table: {Reason}")]
-        public static partial void DeadLettered(ILogger logger, string reason);
+        [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Unprocessable poison message kept in the dead-letter table (new row: {Inserted}): {Reason}")]
+        public static partial void DeadLettered(ILogger logger, string reason, bool inserted);
     }
 }

@@ -41,6 +41,11 @@ public sealed partial class MeteredChatClient : DelegatingChatClient
         {
             response = await base.GetResponseAsync(messages, options, cancellationToken);
         }
+        catch (ModelCredentialsException)
+        {
+            // No model call was made: not an LLM error, and not a rejection by the model.
+            throw;
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             _metrics.GenerationStage.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);

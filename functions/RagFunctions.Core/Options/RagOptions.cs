@@ -16,7 +16,8 @@ public sealed class RagOptions
     [MinLength(1, ErrorMessage = "Rag:Domains must list at least one domain.")]
     public string[] Domains { get; set; } = ["operations", "runbooks", "metrics"];
 
-    [Range(1, 100_000, ErrorMessage = "Rag:MaxQuestionChars must be between 1 and 100000.")]
+    /// <summary>Longest question, in characters counted as Unicode scalar values (an emoji is 1, a flag 2), after NFC and trimming.</summary>
+    [Range(1, 100_000, ErrorMessage = "Rag:MaxQuestionChars (Unicode scalar values) must be between 1 and 100000.")]
     public int MaxQuestionChars { get; set; } = 4_000;
 
     [Range(1, 100_000, ErrorMessage = "Rag:MaxBatchQuestions must be between 1 and 100000.")]

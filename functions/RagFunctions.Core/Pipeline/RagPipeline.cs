@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagFunctions.Core.Generation;
+using RagFunctions.Core.Input;
 using RagFunctions.Core.Metrics;
 using RagFunctions.Core.Options;
 using RagFunctions.Core.Retrieval;
@@ -23,9 +24,33 @@ public sealed partial class RagPipeline(
 
     public string ModelId => chat.ModelId;
 
-    public async Task<RagAnswer> AnswerAsync(RagQuery query, QueryTrigger trigger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers one HTTP query. Its outcome is final, so it is counted here; rejected input is counted where it is
+    /// rejected, at the HTTP edge, together with bodies that never reach the pipeline.
+    /// </summary>
+    public async Task<RagAnswer> AnswerAsync(RagQuery query, CancellationToken cancellationToken)
     {
-        // Rejected input is counted where it is rejected at the edge (HTTP middleware, queue message handling), once.
+        try
+        {
+            var answer = await AttemptAsync(query, cancellationToken);
+            metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Success);
+            return answer;
+        }
+        catch (Exception ex) when (ex is not InvalidRequestException)
+        {
+            var outcome = OutcomeOf(ex);
+            metrics.CountRequest(QueryTrigger.Http, outcome);
+            Log.QueryFailed(logger, QueryTrigger.Http.LabelValue(), outcome.LabelValue(), ex);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One attempt at a question, not counted in rag_requests_total: a queued question may be attempted on several
+    /// deliveries, and its batch counts it once, with its final outcome, when its result row is written.
+    /// </summary>
+    public async Task<RagAnswer> AttemptAsync(RagQuery query, CancellationToken cancellationToken)
+    {
         var (question, domain) = validator.Validate(query.Question, query.Domain);
 
         var started = Stopwatch.GetTimestamp();
@@ -44,7 +69,6 @@ public sealed partial class RagPipeline(
             var metering = (GenerationMetering)response.AdditionalProperties![MeteredChatClient.MeteringKey]!;
             var total = Stopwatch.GetElapsedTime(started);
             metrics.TotalStage.Observe(total.TotalSeconds);
-            metrics.CountRequest(trigger, QueryOutcome.Success);
 
             var sources = new SourceRef[passages.Count];
             for (var i = 0; i < sources.Length; i++)
@@ -56,20 +80,21 @@ public sealed partial class RagPipeline(
                 response.Text, sources, metering.ModelId, UsageView.From(metering.Usage), metering.CostUsd,
                 new LatencyView(Milliseconds(retrievalTime), Milliseconds(metering.Latency), Milliseconds(total)));
         }
-        catch (Exception ex)
+        catch
         {
             metrics.TotalErrorStage.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            var outcome = ex switch
-            {
-                ModelCallFailedException { Kind: LlmErrorKind.Throttling } => QueryOutcome.Throttled,
-                ModelCallFailedException { IsTransient: true } => QueryOutcome.Unavailable,
-                _ => QueryOutcome.Error,
-            };
-            metrics.CountRequest(trigger, outcome);
-            Log.QueryFailed(logger, trigger.LabelValue(), outcome.LabelValue(), ex);
             throw;
         }
     }
+
+    /// <summary>The outcome label of a failed query: the one place a failure is classified, for HTTP and queue alike.</summary>
+    public static QueryOutcome OutcomeOf(Exception exception) => exception switch
+    {
+        InvalidRequestException => QueryOutcome.Invalid,
+        ModelCallFailedException { Kind: LlmErrorKind.Throttling } => QueryOutcome.Throttled,
+        ModelCallFailedException { IsTransient: true } or ModelCredentialsException => QueryOutcome.Unavailable,
+        _ => QueryOutcome.Error,
+    };
 
     private static double Milliseconds(TimeSpan span) => Math.Round(span.TotalMilliseconds, 3);
 

@@ -178,8 +178,9 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
         await new QueuePump(host, azurite.ConnectionString, settings).RunUntilIdleAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(30));
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
         var poisonBefore = metrics.PoisonMessages.Value;
+        var queueInvalidBefore = await Exposition.ValueAsync(metrics, "rag_requests_total", "trigger=\"queue\"", "outcome=\"invalid\"");
         var unknownBatch = Guid.NewGuid().ToString("N");
-        string Message(string batch, int index, string question) => JsonSerializer.Serialize(new BatchMessage(batch, index, question, null));
+        string Message(string batch, int index, string question) => Encoding.UTF8.GetString(new BatchMessage(batch, index, question, null).ToUtf8());
 
         // Sent as the app sends (base64 of the text).
         var encoded = new List<string>
@@ -252,6 +253,8 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
         Assert.Equal(raw.Count(r => !IsBase64(r)), pump.Undecodable);
         Assert.Equal(total, deadLetters.Count);
         Assert.Equal(poisonBefore + total, metrics.PoisonMessages.Value);
+        // Five deliveries and a poison record each, yet every message counts once.
+        Assert.Equal(queueInvalidBefore + total, await Exposition.ValueAsync(metrics, "rag_requests_total", "trigger=\"queue\"", "outcome=\"invalid\""));
         Assert.Equal(0, await new QueueClient(azurite.ConnectionString, StorageOptions.PoisonQueue).GetPropertiesAsync().ContinueWith(t => t.Result.Value.ApproximateMessagesCount));
         Assert.Equal(0, (await base64Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
         Assert.Single(rows);

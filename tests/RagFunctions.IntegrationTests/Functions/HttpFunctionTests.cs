@@ -60,8 +60,16 @@ public sealed class HttpFunctionTests(AppHostFixture app)
         { "/api/query", "{\"question\":\"hi\"}", null, 415, "application/json" },
         { "/api/query", "{}", "application/json", 400, "'question' is required" },
         { "/api/query", "{\"question\":\"   \"}", "application/json", 400, "'question' is required" },
-        { "/api/query", "{\"question\":42}", "application/json", 400, "Malformed JSON" },
-        { "/api/query", "{\"question\":\"hi\",\"domian\":\"x\"}", "application/json", 400, "Malformed JSON" },
+        { "/api/query", "{\"question\":42}", "application/json", 400, "'question' must be a string, not a number" },
+        { "/api/query", "{\"question\":\"hi\",\"domian\":\"x\"}", "application/json", 400, "Unknown property \"domian\"" },
+        { "/api/query", "{\"question\":\"hi\",\"question\":\"ho\"}", "application/json", 400, "'question' appears more than once" },
+        { "/api/query", "{\"question\":\"\u200B\u200D\u2060\uFEFF \"}", "application/json", 400, "'question' has no visible character" },
+        { "/api/query", "{\"question\":\"hi\u0085there\"}", "application/json", 400, "control character U+0085" },
+        { "/api/query", "{\"question\":\"hi\\ud800\"}", "application/json", 400, "unpaired surrogate" },
+        { "/api/query", "{\"question\":\"hi\",\"\\udc00\":1}", "application/json", 400, "property name of the request body contains an escaped unpaired surrogate" },
+        { "/api/query", "{\"question\":" + new string('t', 5_000) + "}", "application/json", 400, "…\" (5001 characters) is an invalid JSON literal" },
+        { "/api/query", "{\"question\":\"" + string.Concat(Enumerable.Repeat("\ud83d\ude00", 4_001)) + "\"}", "application/json", 400, "has 4001 characters (Unicode scalar values); the limit is 4000" },
+        { "/api/query", "{\"question\":\"hi\"}", "application/json; charset=utf-16", 415, "UTF-8" },
         { "/api/query", "null", "application/json", 400, "JSON null" },
         { "/api/query", "", "application/json", 400, "empty" },
         { "/api/query", "{\"question\":\"hi\",\"domain\":\"finance\"}", "application/json", 400, "Unknown domain" },
@@ -72,6 +80,8 @@ public sealed class HttpFunctionTests(AppHostFixture app)
         { "/api/batches", "{\"questions\":[\"ok\",\"\"]}", "application/json", 400, "'questions[1]' is required" },
         { "/api/batches", "{\"questions\":[" + string.Join(',', Enumerable.Repeat("\"q\"", 21)) + "]}", "application/json", 400, "the limit is 20" },
         { "/api/batches", "{\"questions\":[\"ok\"],\"domain\":\"nope\"}", "application/json", 400, "Unknown domain" },
+        { "/api/batches", "{\"questions\":[\"ok\",\"\u200B\"]}", "application/json", 400, "'questions[1]' has no visible character" },
+        { "/api/batches", "{\"questions\":[\"ok\",42]}", "application/json", 400, "'questions[1]' must be a string" },
     };
 
     [Theory]
@@ -86,6 +96,71 @@ public sealed class HttpFunctionTests(AppHostFixture app)
         Assert.Equal(status, problem.GetProperty("status").GetInt32());
         Assert.Contains(detail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", response.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvalidFieldsAreListedInAnErrorsMemberShapedLikeValidationProblemDetails()
+    {
+        var response = await app.Host.SendAsync("POST", "/api/batches", "{\"questions\":[\"ok\",\"\u0085\",\"\u200B\"]}");
+
+        Assert.Equal(400, response.Status);
+        var errors = JsonDocument.Parse(response.Body).RootElement.GetProperty("errors");
+        Assert.Equal(["questions[1]", "questions[2]"], errors.EnumerateObject().Select(e => e.Name));
+        Assert.Contains("U+0085", errors.GetProperty("questions[1]")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EchoedInputIsQuotedAtMost64CharactersAndEscaped()
+    {
+        var name = new string('x', 20_000);
+
+        var response = await app.Host.SendAsync("POST", "/api/query", $$"""{"question":"hi","{{name}}\u0000":1}""");
+
+        Assert.Equal(400, response.Status);
+        var detail = JsonDocument.Parse(response.Body).RootElement.GetProperty("detail").GetString()!;
+        Assert.Contains($"\"{new string('x', 64)}…\" (20001 characters)", detail, StringComparison.Ordinal);
+        Assert.True(response.Body.Length < 2_000, $"{response.Body.Length} characters");
+    }
+
+    [Fact]
+    public async Task InvisibleCharactersInAnEchoAreShownAsEscapes()
+    {
+        var response = await app.Host.SendAsync("POST", "/api/query", "{\"question\":\"\u200B\u2060\"}");
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains(@"""\u200B\u2060""", JsonDocument.Parse(response.Body).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BodyWithAUtf8ByteOrderMarkIsReadAsUtf8()
+    {
+        var response = await app.Host.SendAsync("POST", "/api/query", [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes("""{"question":"pushgateway down"}""")], "application/json");
+
+        Assert.Equal(200, response.Status);
+    }
+
+    [Theory]
+    [InlineData("utf-16")]
+    [InlineData("utf-16BE")]
+    [InlineData("utf-32")]
+    public async Task BodyInAWideEncodingIsToldToSendUtf8(string encoding)
+    {
+        var bytes = System.Text.Encoding.GetEncoding(encoding).GetPreamble().Concat(System.Text.Encoding.GetEncoding(encoding).GetBytes("""{"question":"hi"}""")).ToArray();
+
+        var response = await app.Host.SendAsync("POST", "/api/query", bytes, "application/json");
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains("send it as UTF-8", JsonDocument.Parse(response.Body).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotFoundEchoesAtMost64CharactersOfTheId()
+    {
+        var response = await app.Host.SendAsync("GET", $"/api/batches/{new string('a', 10_000)}");
+
+        Assert.Equal(404, response.Status);
+        var detail = JsonDocument.Parse(response.Body).RootElement.GetProperty("detail").GetString()!;
+        Assert.Contains($"\"{new string('a', 64)}…\" (10000 characters)", detail, StringComparison.Ordinal);
     }
 
     [Theory]

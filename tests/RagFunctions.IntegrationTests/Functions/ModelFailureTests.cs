@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
 using RagFunctions.Core.Batches;
 using RagFunctions.Core.Generation.Bedrock;
 using RagFunctions.Core.Metrics;
@@ -42,6 +43,41 @@ public sealed class ModelFailureTests(AppHostFixture app)
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
         Assert.Equal(1, metrics.TotalErrorStage.Count);
         Assert.Equal(0, metrics.ForModel(Model).Cost.Value);
+    }
+
+    [Fact]
+    public async Task NoAwsCredentialsIs503NamingTheSettingsAndNeverAModelRejection()
+    {
+        await using var standIn = await BedrockStandIn.StartAsync(_ => new CannedResponse(200, BedrockStandIn.ConverseJson()));
+        var settings = AppHostFixture.Settings(app.Azurite);
+        standIn.Configure(settings, Model);
+        // The default chain's answer when it finds nothing; the chain itself reads the process environment, which other tests share.
+        await using var host = await InProcessFunctionHost.StartAsync(settings, overrides: services =>
+            services.AddSingleton<IBedrockCredentialsSource>(new NoCredentialsSource()));
+
+        var response = await host.SendAsync("POST", "/api/query", """{"question":"What does HighCostSpike mean?"}""");
+
+        Assert.Equal(503, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+        var problem = JsonDocument.Parse(response.Body).RootElement;
+        Assert.Equal("Model credentials missing", problem.GetProperty("title").GetString());
+        var detail = problem.GetProperty("detail").GetString()!;
+        foreach (var setting in new[] { "AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE" })
+        {
+            Assert.Contains(setting, detail, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("rejected", detail, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(standIn.Received);
+        var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
+        Assert.Equal(0, await Faults.Exposition.ValueAsync(metrics, "rag_llm_errors_total"));
+        Assert.Equal(1, await Faults.Exposition.ValueAsync(metrics, "rag_requests_total", "trigger=\"http\"", "outcome=\"unavailable\""));
+    }
+
+    private sealed class NoCredentialsSource : IBedrockCredentialsSource
+    {
+        public ValueTask<AwsSigningCredentials> GetCredentialsAsync(CancellationToken cancellationToken) =>
+            throw DefaultChainCredentialsSource.NoCredentials(new InvalidOperationException("no credentials in this test"));
     }
 
     [Fact]

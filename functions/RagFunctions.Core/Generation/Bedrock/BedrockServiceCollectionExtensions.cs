@@ -29,6 +29,7 @@ public static class BedrockServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BedrockOptions>, BedrockOptionsValidator>());
         services.TryAddSingleton<IBedrockCredentialsSource, DefaultChainCredentialsSource>();
+        services.AddHostedService<BedrockCredentialsCheck>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddTransient<SigV4SigningHandler>();
 

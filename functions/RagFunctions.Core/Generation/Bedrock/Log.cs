@@ -13,4 +13,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 4102, Level = LogLevel.Error,
         Message = "Bedrock Converse call to model {ModelId} failed: {ErrorKind} (status {StatusCode}, type {AwsErrorType})")]
     public static partial void BedrockCallFailed(ILogger logger, Exception exception, string modelId, LlmErrorKind errorKind, int? statusCode, string? awsErrorType);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Error, Message = "Bedrock has no usable AWS credentials; looked in: {Chain}")]
+    public static partial void NoCredentials(ILogger logger, string chain, Exception exception);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning,
+        Message = "Rag:Generation:Provider is Bedrock, but no AWS credentials are configured ({Chain}). Unless an instance role supplies them, every query will get 503 until one of these is set.")]
+    public static partial void NoCredentialsConfigured(ILogger logger, string chain);
+
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Error,
+        Message = "Rag:Generation:Provider is Bedrock, but no AWS credentials are configured and instance metadata is disabled ({Chain}). Every query will get 503 until one of these is set.")]
+    public static partial void NoCredentialsPossible(ILogger logger, string chain);
 }
