@@ -4,13 +4,14 @@ using Json.Schema;
 namespace RagFunctions.IntegrationTests.Deploy;
 
 /// <summary>
-/// The openAPIV3Schema of every reference CRD, adapted to JSON Schema the way the API server applies it:
+/// The openAPIV3Schema of every CRD kind and version in the derived reference (Reference/crds, written by
+/// scripts/refresh-reference), evaluated by JsonSchema.Net after adapting it to JSON Schema the way the API server applies it:
 /// <list type="bullet">
 /// <item>structural schemas prune unknown fields, so an object with properties and no
 /// x-kubernetes-preserve-unknown-fields gets additionalProperties: false (a typo'd field fails);</item>
 /// <item>nullable: true admits null;</item>
 /// <item>x-kubernetes-int-or-string without a type admits integer or string;</item>
-/// <item>other x-kubernetes-* keywords (list types, CEL validations) are annotations: CEL rules are not evaluated here.</item>
+/// <item>other x-kubernetes-* keywords (list types) are annotations; CEL rules (x-kubernetes-validations) are not derived, so not evaluated.</item>
 /// </list>
 /// </summary>
 public static class CrdSchemas
@@ -24,19 +25,13 @@ public static class CrdSchemas
 
     private static Dictionary<(string, string), JsonSchema> Load()
     {
-        var dir = DeployPaths.Reference("crds");
         var result = new Dictionary<(string, string), JsonSchema>();
-        foreach (var file in Directory.GetFiles(dir, "*.yaml"))
+        foreach (var file in Directory.GetFiles(DeployPaths.Reference("crds"), "*.json"))
         {
-            var crd = YamlJson.LoadSingle(file)!;
-            var group = crd.Str("spec.group");
-            var kind = crd.Str("spec.names.kind");
-            foreach (var version in crd.Get("spec.versions")!.AsArray())
-            {
-                var schemaNode = version.Get("schema.openAPIV3Schema")!.DeepClone();
-                Adapt(schemaNode);
-                result[($"{group}/{version.Str("name")}", kind)] = JsonSchema.FromText(schemaNode.ToJsonString());
-            }
+            var crd = JsonNode.Parse(File.ReadAllText(file))!;
+            var schemaNode = crd["openAPIV3Schema"]!.DeepClone();
+            Adapt(schemaNode);
+            result.Add((crd.Str("apiVersion"), crd.Str("kind")), JsonSchema.FromText(schemaNode.ToJsonString()));
         }
         return result;
     }

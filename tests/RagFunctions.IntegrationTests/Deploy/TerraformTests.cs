@@ -59,7 +59,7 @@ public sealed partial class TerraformTests
     public void PushgatewayIsScrapedWithHonorLabelsPersistenceAndAuth()
     {
         var values = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("monitoring"), "values", "prometheus-pushgateway.yaml"));
-        var defaults = YamlJson.LoadSingle(DeployPaths.Reference("helm-values", "prometheus-pushgateway-3.8.0.values.yaml"));
+        var defaults = DeployPaths.ChartDefaults("prometheus-pushgateway");
         Assert.True(values.Get("serviceMonitor.enabled")!.GetValue<bool>());
         Assert.True((values.Get("serviceMonitor.honorLabels") ?? defaults.Get("serviceMonitor.honorLabels"))!.GetValue<bool>());
         Assert.Equal("ClusterIP", (values.Get("service.type") ?? defaults.Get("service.type"))!.GetValue<string>());
