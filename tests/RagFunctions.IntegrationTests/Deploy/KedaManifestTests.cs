@@ -199,7 +199,7 @@ public sealed class KedaManifestTests
     }
 
     [Fact]
-    public void HostSplitGivesEveryFunctionToExactlyOneDeployment()
+    public void HostSplitGivesEveryFunctionToExactlyOneDeploymentAndHealthToBoth()
     {
         var manifests = Render("keda/base");
         IReadOnlyList<string> FunctionsOf(string deployment)
@@ -211,8 +211,11 @@ public sealed class KedaManifestTests
             Assert.Equal(Enumerable.Range(0, split.Count), split.Select(x => x.Index));
             return [.. split.Select(x => x.Name)];
         }
-        Assert.Equal(HttpFunctions, FunctionsOf("rag-query"));
-        Assert.Equal(QueueFunctions, FunctionsOf("rag-batch"));
+        // Each pod's readiness probe calls HealthFunction, so both hosts load it.
+        Assert.Equal([.. HttpFunctions, "HealthFunction"], FunctionsOf("rag-query"));
+        Assert.Equal([.. QueueFunctions, "HealthFunction"], FunctionsOf("rag-batch"));
+        var all = Infrastructure.AppBuildOutput.Functions().Select(Infrastructure.AppBuildOutput.Name).Order();
+        Assert.Equal(all, HttpFunctions.Concat(QueueFunctions).Append("HealthFunction").Order());
     }
 
     [Theory]

@@ -103,7 +103,7 @@ public sealed partial class ReferenceTests
         }
     }
 
-    // Path.Combine(root, "..", "shared") and the like.
+    // A path built from parts: a parent-folder segment, then a "shared" one.
     [GeneratedRegex(@"""\.\.""\s*,\s*""shared""")]
     private static partial Regex ParentThenShared();
 }
