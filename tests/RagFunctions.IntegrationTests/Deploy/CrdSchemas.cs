@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
 
@@ -22,6 +23,20 @@ public static class CrdSchemas
         All.Value.TryGetValue((apiVersion, kind), out schema!);
 
     public static IEnumerable<(string ApiVersion, string Kind)> Kinds => All.Value.Keys;
+
+    /// <summary>Why the API server would reject <paramref name="obj"/> by its CRD's schema; empty when it is valid.</summary>
+    public static IReadOnlyList<string> Violations(JsonObject obj)
+    {
+        var (apiVersion, kind) = (obj.Str("apiVersion"), obj.Str("kind"));
+        if (!TryGet(apiVersion, kind, out var schema))
+        {
+            return [$"{apiVersion} {kind} is neither a core kind nor a CRD kind of the derived reference (scripts/refresh-reference)"];
+        }
+        var result = schema.Evaluate(JsonDocument.Parse(obj.ToJsonString()).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        return result.IsValid
+            ? []
+            : [.. (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"at {d.InstanceLocation}: {e.Key}: {e.Value}"))];
+    }
 
     private static Dictionary<(string, string), JsonSchema> Load()
     {
