@@ -82,8 +82,6 @@ public static class Kustomize
         return colon > slash ? (image[..colon], image[(colon + 1)..]) : (image, null);
     }
 
-    public static JsonNode PodSpec(Manifest workload) => workload.Body.Get("spec.template.spec")!;
-
     public static IEnumerable<JsonObject> Containers(Manifest m)
     {
         var spec = m.Body.Get("spec.template.spec");
