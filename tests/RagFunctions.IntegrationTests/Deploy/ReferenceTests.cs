@@ -13,7 +13,7 @@ public sealed partial class ReferenceTests
     [Fact]
     public async Task NoTrackedFileReachesOutsideTheCloneExceptTheRefreshScriptsUsageText()
     {
-        var git = await ProcessRunner.RunAsync("git", ["ls-files", "-z"], TimeSpan.FromMinutes(1), Prerequisites.RepoRoot);
+        var git = await ProcessRunner.RunAsync(Prerequisites.Git, ["ls-files", "-z"], TimeSpan.FromMinutes(1), Prerequisites.RepoRoot);
         Assert.True(git.ExitCode == 0, $"git ls-files failed in {Prerequisites.RepoRoot}:\n{git.Output}");
         var files = git.StandardOutput.Split('\0', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("scripts/refresh-reference", files);

@@ -27,6 +27,9 @@ public static class Prerequisites
     // scripts/setup cannot install these two (no Debian package); it names them when they are missing.
     public static string Terraform => RequireOnPath(["terraform"], "install terraform (scripts/setup names what is missing)");
 
+    /// <summary>git, to list the tracked files (a clone has it).</summary>
+    public static string Git => RequireOnPath(["git"], "install git (the repository's checks read its tracked files)");
+
     /// <summary>kubectl, for `kubectl kustomize`: the renderer behind the users' `kubectl apply -k`.</summary>
     public static string Kubectl => RequireOnPath(["kubectl"], "install kubectl (scripts/setup names what is missing)");
 
