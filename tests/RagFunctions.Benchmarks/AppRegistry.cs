@@ -16,6 +16,7 @@ public static class AppRegistry
         ("QueryFunction", "http"),
         ("SubmitBatchFunction", "http"),
         ("BatchStatusFunction", "http"),
+        ("HealthFunction", "http"),
         ("ProcessQueryMessage", "queue"),
         ("RecordPoisonMessage", "queue"),
     ];

@@ -18,6 +18,8 @@ internal static class HttpRoutes
                 (sp, request, ct) => ActivatorUtilities.CreateInstance<SubmitBatchFunction>(sp).Run(request, ct)),
             ("GET", ["api", "batches", var id]) => new Route(nameof(BatchStatusFunction),
                 (sp, request, ct) => ActivatorUtilities.CreateInstance<BatchStatusFunction>(sp).Run(request, id, ct)),
+            ("GET", ["api", "health"]) => new Route(nameof(HealthFunction),
+                (sp, request, _) => Task.FromResult(ActivatorUtilities.CreateInstance<HealthFunction>(sp).Run(request))),
             _ => null,
         };
     }

@@ -2,14 +2,15 @@
 module "monitoring" {
   source = "../../modules/monitoring"
 
-  environment             = "dev"
-  daily_budget_usd        = 5
-  monthly_budget_usd      = 100
-  runbook_base_url        = "https://github.com/ragfunctions/ragfunctions/blob/main/functions/corpus"
-  grafana_admin_password  = var.grafana_admin_password
-  alert_webhook_url       = var.alert_webhook_url
-  slack_webhook_url       = var.slack_webhook_url
-  prometheus_storage_size = "5Gi"
+  environment               = "dev"
+  daily_budget_usd          = 5
+  monthly_budget_usd        = 100
+  runbook_base_url          = "https://github.com/ragfunctions/ragfunctions/blob/main/functions/corpus"
+  grafana_admin_password    = var.grafana_admin_password
+  alert_webhook_url         = var.alert_webhook_url
+  slack_webhook_url         = var.slack_webhook_url
+  prometheus_storage_size   = "5Gi"
+  prometheus_retention_size = "4GB"
 }
 
 module "keda" {

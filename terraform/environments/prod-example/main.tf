@@ -2,16 +2,17 @@
 module "monitoring" {
   source = "../../modules/monitoring"
 
-  environment             = "prod"
-  daily_budget_usd        = var.daily_budget_usd
-  monthly_budget_usd      = var.monthly_budget_usd
-  burn_rate_hours         = 6
-  runbook_base_url        = "https://github.com/ragfunctions/ragfunctions/blob/main/functions/corpus"
-  grafana_admin_password  = var.grafana_admin_password
-  alert_webhook_url       = var.alert_webhook_url
-  slack_webhook_url       = var.slack_webhook_url
-  slack_channel           = "#rag-prod-alerts"
-  prometheus_storage_size = "50Gi"
+  environment               = "prod"
+  daily_budget_usd          = var.daily_budget_usd
+  monthly_budget_usd        = var.monthly_budget_usd
+  burn_rate_hours           = 6
+  runbook_base_url          = "https://github.com/ragfunctions/ragfunctions/blob/main/functions/corpus"
+  grafana_admin_password    = var.grafana_admin_password
+  alert_webhook_url         = var.alert_webhook_url
+  slack_webhook_url         = var.slack_webhook_url
+  slack_channel             = "#rag-prod-alerts"
+  prometheus_storage_size   = "50Gi"
+  prometheus_retention_size = "42GB"
 }
 
 module "keda" {

@@ -142,6 +142,11 @@ resource "helm_release" "kube_prometheus_stack" {
       value = var.prometheus_storage_size
     },
     {
+      # With 40d retention alone a small volume fills up; past this size the oldest blocks go first.
+      name  = "prometheus.prometheusSpec.retentionSize"
+      value = var.prometheus_retention_size
+    },
+    {
       name  = "prometheus.additionalPodMonitors[0].namespaceSelector.matchNames[0]"
       value = var.keda_namespace
     },

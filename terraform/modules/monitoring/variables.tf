@@ -90,9 +90,29 @@ variable "keda_namespace" {
 }
 
 variable "prometheus_storage_size" {
-  description = "Size of Prometheus' TSDB volume. The monthly spend panels need > 31 days of retention."
+  description = "Size of Prometheus' TSDB volume, in Gi. The monthly spend panels need > 31 days of retention."
   type        = string
   default     = "20Gi"
+
+  validation {
+    condition     = can(regex("^[0-9]+Gi$", var.prometheus_storage_size))
+    error_message = "prometheus_storage_size must be a whole number of Gi, e.g. \"20Gi\"."
+  }
+}
+
+variable "prometheus_retention_size" {
+  description = "Prometheus retentionSize, in GB (Prometheus' GB is 2^30 bytes, like Gi). The oldest blocks are dropped past it, so the volume never fills; keep it at most 85 % of prometheus_storage_size, the rest is for the WAL."
+  type        = string
+  default     = "16GB"
+
+  validation {
+    condition = try(
+      tonumber(trimsuffix(var.prometheus_retention_size, "GB")) <= 0.85 * tonumber(trimsuffix(var.prometheus_storage_size, "Gi"))
+      && can(regex("^[0-9]+GB$", var.prometheus_retention_size)),
+      false
+    )
+    error_message = "prometheus_retention_size must be a whole number of GB, at most 85 % of prometheus_storage_size (e.g. \"16GB\" for \"20Gi\")."
+  }
 }
 
 variable "dashboards_dir" {

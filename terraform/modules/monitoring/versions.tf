@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.6.0"
+  # 1.9: a variable's validation may refer to another variable (prometheus_retention_size).
+  required_version = ">= 1.9.0"
 
   required_providers {
     helm = {

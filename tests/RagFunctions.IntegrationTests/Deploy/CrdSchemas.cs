@@ -1,16 +1,18 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
 
 namespace RagFunctions.IntegrationTests.Deploy;
 
 /// <summary>
-/// The openAPIV3Schema of every reference CRD, adapted to JSON Schema the way the API server applies it:
+/// The openAPIV3Schema of every CRD kind and version in the derived reference (Reference/crds, written by
+/// scripts/refresh-reference), evaluated by JsonSchema.Net after adapting it to JSON Schema the way the API server applies it:
 /// <list type="bullet">
 /// <item>structural schemas prune unknown fields, so an object with properties and no
 /// x-kubernetes-preserve-unknown-fields gets additionalProperties: false (a typo'd field fails);</item>
 /// <item>nullable: true admits null;</item>
 /// <item>x-kubernetes-int-or-string without a type admits integer or string;</item>
-/// <item>other x-kubernetes-* keywords (list types, CEL validations) are annotations: CEL rules are not evaluated here.</item>
+/// <item>other x-kubernetes-* keywords (list types) are annotations; CEL rules (x-kubernetes-validations) are not derived, so not evaluated.</item>
 /// </list>
 /// </summary>
 public static class CrdSchemas
@@ -22,21 +24,29 @@ public static class CrdSchemas
 
     public static IEnumerable<(string ApiVersion, string Kind)> Kinds => All.Value.Keys;
 
+    /// <summary>Why the API server would reject <paramref name="obj"/> by its CRD's schema; empty when it is valid.</summary>
+    public static IReadOnlyList<string> Violations(JsonObject obj)
+    {
+        var (apiVersion, kind) = (obj.Str("apiVersion"), obj.Str("kind"));
+        if (!TryGet(apiVersion, kind, out var schema))
+        {
+            return [$"{apiVersion} {kind} is neither a core kind nor a CRD kind of the derived reference (scripts/refresh-reference)"];
+        }
+        var result = schema.Evaluate(JsonDocument.Parse(obj.ToJsonString()).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        return result.IsValid
+            ? []
+            : [.. (result.Details ?? []).Where(d => d.Errors is { Count: > 0 }).SelectMany(d => d.Errors!.Select(e => $"at {d.InstanceLocation}: {e.Key}: {e.Value}"))];
+    }
+
     private static Dictionary<(string, string), JsonSchema> Load()
     {
-        var dir = DeployPaths.Reference("crds");
         var result = new Dictionary<(string, string), JsonSchema>();
-        foreach (var file in Directory.GetFiles(dir, "*.yaml"))
+        foreach (var file in Directory.GetFiles(DeployPaths.Reference("crds"), "*.json"))
         {
-            var crd = YamlJson.LoadSingle(file)!;
-            var group = crd.Str("spec.group");
-            var kind = crd.Str("spec.names.kind");
-            foreach (var version in crd.Get("spec.versions")!.AsArray())
-            {
-                var schemaNode = version.Get("schema.openAPIV3Schema")!.DeepClone();
-                Adapt(schemaNode);
-                result[($"{group}/{version.Str("name")}", kind)] = JsonSchema.FromText(schemaNode.ToJsonString());
-            }
+            var crd = JsonNode.Parse(File.ReadAllText(file))!;
+            var schemaNode = crd["openAPIV3Schema"]!.DeepClone();
+            Adapt(schemaNode);
+            result.Add((crd.Str("apiVersion"), crd.Str("kind")), JsonSchema.FromText(schemaNode.ToJsonString()));
         }
         return result;
     }

@@ -11,12 +11,10 @@ namespace RagFunctions.IntegrationTests.Deploy;
 /// </summary>
 public sealed partial class HelmValuesKeys(JsonNode? defaults, HelmValuesKeys? subchartFallback = null, string? subchartKey = null)
 {
-    public static HelmValuesKeys ForChart(string valuesFile) => new(YamlJson.LoadSingle(DeployPaths.Reference("helm-values", valuesFile)));
+    public static HelmValuesKeys ForChart(string chart) => new(DeployPaths.ChartDefaults(chart));
 
     /// <summary>kube-prometheus-stack: keys under grafana.* may also be the grafana sub-chart's own.</summary>
-    public static HelmValuesKeys KubePrometheusStack() => new(
-        YamlJson.LoadSingle(DeployPaths.Reference("helm-values", "kube-prometheus-stack-88.5.3.values.yaml")),
-        ForChart("grafana-12.11.1.values.yaml"), "grafana");
+    public static HelmValuesKeys KubePrometheusStack() => new(DeployPaths.ChartDefaults("kube-prometheus-stack"), ForChart("grafana"), "grafana");
 
     /// <summary>Null when the path exists; otherwise why not.</summary>
     public string? Check(IReadOnlyList<string> path)

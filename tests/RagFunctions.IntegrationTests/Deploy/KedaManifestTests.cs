@@ -1,9 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using RagFunctions.Core.Metrics.Push;
 using RagFunctions.Ledger;
 
@@ -18,7 +15,7 @@ public sealed class KedaManifestTests
     private static readonly string[] HttpFunctions = ["QueryFunction", "SubmitBatchFunction", "BatchStatusFunction"];
     private static readonly string[] QueueFunctions = ["ProcessQueryMessage", "RecordPoisonMessage"];
 
-    private static IReadOnlyList<Manifest> Render(string dir) => KustomizeRender.Render(DeployPaths.Repo(dir.Split('/')));
+    private static IReadOnlyList<Manifest> Render(string dir) => Kustomize.Build(dir);
 
     private static IEnumerable<Manifest> OfKind(IEnumerable<Manifest> all, string kind) => all.Where(m => m.Kind == kind);
 
@@ -33,22 +30,7 @@ public sealed class KedaManifestTests
         Assert.Contains(custom, m => m.Kind == "InterceptorRoute");
         Assert.DoesNotContain(custom, m => m.Kind == "HTTPScaledObject");
 
-        var failures = new List<string>();
-        foreach (var m in custom)
-        {
-            if (!CrdSchemas.TryGet(m.ApiVersion, m.Kind, out var schema))
-            {
-                failures.Add($"{m}: {m.ApiVersion} {m.Kind} is neither a core kind nor a kind of ../shared/reference/crds");
-                continue;
-            }
-            var instance = JsonDocument.Parse(m.Body.ToJsonString()).RootElement;
-            var result = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
-            if (!result.IsValid)
-            {
-                failures.AddRange((result.Details ?? []).Where(d => d.Errors is { Count: > 0 })
-                    .SelectMany(d => d.Errors!.Select(e => $"{m} at {d.InstanceLocation}: {e.Key}: {e.Value}")));
-            }
-        }
+        var failures = custom.SelectMany(m => CrdSchemas.Violations(m.Body).Select(v => $"{m} {v}")).ToList();
         Assert.True(failures.Count == 0, string.Join('\n', failures));
     }
 
@@ -60,6 +42,43 @@ public sealed class KedaManifestTests
         var typo = JsonDocument.Parse("""{"apiVersion":"keda.sh/v1alpha1","kind":"ScaledObject","metadata":{"name":"x"},"spec":{"scaleTargetRef":{"name":"d"},"minReplicas":0,"triggers":[{"type":"cpu","metadata":{}}]}}""");
         Assert.True(schema.Evaluate(good.RootElement).IsValid);
         Assert.False(schema.Evaluate(typo.RootElement).IsValid);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void EveryNamespacedObjectIsInTheAppNamespace(string dir)
+    {
+        var manifests = Render(dir);
+        var ns = Assert.Single(OfKind(manifests, "Namespace")).Name;
+        Assert.Equal("rag", ns);
+        var elsewhere = manifests.Where(m => m.Kind != "Namespace" && m.Namespace != ns).Select(m => $"{m}: namespace {m.Namespace ?? "(none: the current one)"}").ToList();
+        Assert.True(elsewhere.Count == 0, $"not in {ns}:\n{string.Join('\n', elsewhere)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void EveryConfigMapAndSecretReferenceResolvesInTheSameNamespace(string dir)
+    {
+        var manifests = Render(dir);
+        var references = manifests.SelectMany(ConfigReference.Of).ToList();
+        var failures = new List<string>();
+        foreach (var r in references)
+        {
+            var target = manifests.SingleOrDefault(t => t.Kind == r.Kind && t.Name == r.Name && t.Namespace == r.From.Namespace);
+            if (target is null)
+            {
+                var namesake = manifests.Where(t => t.Kind == r.Kind && t.Name == r.Name).Select(t => t.Namespace ?? "(none)").ToList();
+                failures.Add($"{r}: no {r.Kind} of that name in namespace {r.From.Namespace}{(namesake.Count > 0 ? $" (one is in {string.Join(", ", namesake)})" : "")}");
+            }
+            else if (r.Key is { } key && target.Body["data"]?[key] is null && target.Body["stringData"]?[key] is null)
+            {
+                failures.Add($"{r}: {target} has no key {key}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        // Each kind of reference the manifests rely on was checked, so this cannot pass by finding none.
+        Assert.All(new[] { "envFrom", "valueFrom", "volume", "secretTargetRef" },
+            via => Assert.Contains(references, r => r.Via.Contains(via, StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -107,10 +126,10 @@ public sealed class KedaManifestTests
             {
                 failures.Add($"{d}: terminationGracePeriodSeconds must cover host drain + worker 5 s + final push 3 s (>= 30)");
             }
-            foreach (var c in KustomizeRender.Containers(d))
+            foreach (var c in Kustomize.Containers(d))
             {
                 var name = $"{d} container {c.Str("name")}";
-                var (repo, tag) = KustomizeRender.SplitImage(c.Str("image"));
+                var (repo, tag) = Kustomize.SplitImage(c.Str("image"));
                 if (tag is null || tag == "latest")
                 {
                     failures.Add($"{name}: image {repo} must be pinned by a tag other than latest");
@@ -156,7 +175,7 @@ public sealed class KedaManifestTests
     {
         foreach (var d in OfKind(Render("keda/base"), "Deployment"))
         {
-            var command = KustomizeRender.Containers(d).Single()["command"]?.AsArray().Select(x => x!.GetValue<string>()).ToList();
+            var command = Kustomize.Containers(d).Single()["command"]?.AsArray().Select(x => x!.GetValue<string>()).ToList();
             Assert.True(command is { Count: > 0 }, $"{d}: override the image's start script with an exec-form command");
             Assert.DoesNotContain(command![0], new[] { "sh", "/bin/sh", "bash", "/bin/bash" });
             var expected = d.Name == "rag-ledger" ? "dotnet" : "/azure-functions-host/Microsoft.Azure.WebJobs.Script.WebHost";
@@ -165,20 +184,23 @@ public sealed class KedaManifestTests
     }
 
     [Fact]
-    public void HostSplitGivesEveryFunctionToExactlyOneDeployment()
+    public void HostSplitGivesEveryFunctionToExactlyOneDeploymentAndHealthToBoth()
     {
         var manifests = Render("keda/base");
         IReadOnlyList<string> FunctionsOf(string deployment)
         {
-            var env = KustomizeRender.Containers(OfKind(manifests, "Deployment").Single(d => d.Name == deployment)).Single()["env"]!.AsArray();
+            var env = Kustomize.Containers(OfKind(manifests, "Deployment").Single(d => d.Name == deployment)).Single()["env"]!.AsArray();
             var split = env.Where(e => e!.Str("name").StartsWith("AzureFunctionsJobHost__functions__", StringComparison.Ordinal))
                 .Select(e => (Index: int.Parse(e!.Str("name")["AzureFunctionsJobHost__functions__".Length..], System.Globalization.CultureInfo.InvariantCulture), Name: e.Str("value")))
                 .OrderBy(x => x.Index).ToList();
             Assert.Equal(Enumerable.Range(0, split.Count), split.Select(x => x.Index));
             return [.. split.Select(x => x.Name)];
         }
-        Assert.Equal(HttpFunctions, FunctionsOf("rag-query"));
-        Assert.Equal(QueueFunctions, FunctionsOf("rag-batch"));
+        // Each pod's readiness probe calls HealthFunction, so both hosts load it.
+        Assert.Equal([.. HttpFunctions, "HealthFunction"], FunctionsOf("rag-query"));
+        Assert.Equal([.. QueueFunctions, "HealthFunction"], FunctionsOf("rag-batch"));
+        var all = Infrastructure.AppBuildOutput.Functions().Select(Infrastructure.AppBuildOutput.Name).Order();
+        Assert.Equal(all, HttpFunctions.Concat(QueueFunctions).Append("HealthFunction").Order());
     }
 
     [Theory]
@@ -193,7 +215,7 @@ public sealed class KedaManifestTests
                 selector.All(kv => d.Body.Get("spec.template.metadata.labels")![kv.Key]?.GetValue<string>() == kv.Value!.GetValue<string>())).ToList();
             Assert.True(backends.Count == 1, $"{svc}: selects {backends.Count} Deployments");
             Assert.Equal("ClusterIP", svc.Body.Get("spec.type")?.GetValue<string>() ?? "ClusterIP");
-            var containerPorts = KustomizeRender.Containers(backends[0]).SelectMany(c => c["ports"]?.AsArray() ?? []).ToList();
+            var containerPorts = Kustomize.Containers(backends[0]).SelectMany(c => c["ports"]?.AsArray() ?? []).ToList();
             foreach (var port in svc.Body.Get("spec.ports")!.AsArray())
             {
                 var target = port!["targetPort"]!;
@@ -258,76 +280,40 @@ public sealed class KedaManifestTests
 
     [Theory]
     [MemberData(nameof(Kustomizations))]
-    public void EnvReferencesResolveToGeneratedConfigMapsAndSecrets(string dir)
+    public void EachProcessBindsValidOptionsFromItsRenderedSettings(string dir)
     {
         var manifests = Render(dir);
-        var data = manifests.Where(m => m.Kind is "ConfigMap" or "Secret").ToDictionary(m => (m.Kind, m.Name), m => m.Body["data"]!.AsObject());
         foreach (var d in OfKind(manifests, "Deployment"))
         {
-            var c = KustomizeRender.Containers(d).Single();
-            var settings = new Dictionary<string, string>();
-            foreach (var from in c["envFrom"]?.AsArray() ?? [])
-            {
-                Assert.True(data.TryGetValue(("ConfigMap", from!.Str("configMapRef.name")), out var cm), $"{d}: envFrom {from} not generated");
-                foreach (var (k, v) in cm!)
-                {
-                    settings[k] = v!.GetValue<string>();
-                }
-            }
-            foreach (var env in c["env"]?.AsArray() ?? [])
-            {
-                if (env!.Get("valueFrom.secretKeyRef") is { } sref)
-                {
-                    Assert.True(data.TryGetValue(("Secret", sref.Str("name")), out var secret), $"{d}: secret {sref.Str("name")} not generated");
-                    Assert.True(secret!.ContainsKey(sref.Str("key")), $"{d}: secret {sref.Str("name")} has no key {sref.Str("key")}");
-                    settings[env.Str("name")] = "<secret>";
-                }
-                else if (env!["value"] is { } v)
-                {
-                    settings[env.Str("name")] = v.GetValue<string>();
-                }
-            }
+            var settings = ProcessSettings.Of(manifests, d);
             Assert.True(settings.ContainsKey("Rag__Environment"));
             var ledger = d.Name == "rag-ledger";
             var credentials = ledger ? new[] { "Ledger__Username", "Ledger__Password" } : ["Rag__Push__Username", "Rag__Push__Password"];
             foreach (var required in credentials.Append("AzureWebJobsStorage"))
             {
-                Assert.True(settings.TryGetValue(required, out var v) && v == "<secret>", $"{d}: {required} must come from a Secret");
+                Assert.True(settings.TryGetValue(required, out var v) && v == ProcessSettings.FromSecret, $"{d}: {required} must come from a Secret");
             }
 
             // The settings as each process binds them, through its own composition and validators.
             if (ledger)
             {
-                var options = BoundOptions<LedgerOptions>(settings, (services, configuration) => services.AddLedger(configuration));
+                var options = ProcessSettings.Bind<LedgerOptions>(settings, (services, configuration) => services.AddLedger(configuration));
                 Assert.Equal(PushgatewayUrl, options.PushgatewayUrl);
                 Assert.Equal("rag-functions", options.InstanceJob);
-                Assert.Equal("<secret>", options.Username);
+                Assert.Equal(ProcessSettings.FromSecret, options.Username);
             }
             else
             {
-                var options = BoundOptions<PushOptions>(settings, (services, _) => services.AddMetricsPusher());
+                var options = ProcessSettings.Bind<PushOptions>(settings, (services, _) => services.AddMetricsPusher());
                 Assert.True(options.Enabled, $"{d}: Rag__Push__Enabled must be true or the pods never push");
                 Assert.Equal(PushgatewayUrl, options.Url);
                 Assert.Equal("rag-functions", options.Job);
-                Assert.Equal("<secret>", options.Username);
+                Assert.Equal(ProcessSettings.FromSecret, options.Username);
             }
         }
     }
 
     private const string PushgatewayUrl = "http://prometheus-pushgateway.monitoring.svc:9091";
-
-    /// <summary>Binds env-style settings (A__B) the way the process does and returns the validated options.</summary>
-    private static T BoundOptions<T>(Dictionary<string, string> settings, Action<IServiceCollection, IConfiguration> compose)
-        where T : class
-    {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":", StringComparison.Ordinal), (string?)kv.Value)))
-            .Build();
-        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration);
-        compose(services, configuration);
-        using var provider = services.BuildServiceProvider();
-        return provider.GetRequiredService<IOptions<T>>().Value;
-    }
 
     [Fact]
     public void OverlaysSetTheirEnvironmentAndAPinnedImage()
@@ -335,8 +321,8 @@ public sealed class KedaManifestTests
         foreach (var (dir, env) in new[] { ("keda/overlays/dev", "dev"), ("keda/overlays/prod-example", "prod") })
         {
             var manifests = Render(dir);
-            Assert.Equal(env, OfKind(manifests, "ConfigMap").Single(c => c.Name == "rag-settings").Body["data"]!["Rag__Environment"]!.GetValue<string>());
-            var images = OfKind(manifests, "Deployment").SelectMany(KustomizeRender.Containers).Select(c => c.Str("image")).Distinct().ToList();
+            Assert.Equal(env, OfKind(manifests, "ConfigMap").Single(c => c.Name.StartsWith("rag-settings-", StringComparison.Ordinal)).Body["data"]!["Rag__Environment"]!.GetValue<string>());
+            var images = OfKind(manifests, "Deployment").SelectMany(Kustomize.Containers).Select(c => c.Str("image")).Distinct().ToList();
             Assert.Single(images);
         }
     }

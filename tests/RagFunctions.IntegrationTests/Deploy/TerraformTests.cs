@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using RagFunctions.IntegrationTests.Infrastructure;
 
@@ -59,7 +60,7 @@ public sealed partial class TerraformTests
     public void PushgatewayIsScrapedWithHonorLabelsPersistenceAndAuth()
     {
         var values = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("monitoring"), "values", "prometheus-pushgateway.yaml"));
-        var defaults = YamlJson.LoadSingle(DeployPaths.Reference("helm-values", "prometheus-pushgateway-3.8.0.values.yaml"));
+        var defaults = DeployPaths.ChartDefaults("prometheus-pushgateway");
         Assert.True(values.Get("serviceMonitor.enabled")!.GetValue<bool>());
         Assert.True((values.Get("serviceMonitor.honorLabels") ?? defaults.Get("serviceMonitor.honorLabels"))!.GetValue<bool>());
         Assert.Equal("ClusterIP", (values.Get("service.type") ?? defaults.Get("service.type"))!.GetValue<string>());
@@ -86,6 +87,29 @@ public sealed partial class TerraformTests
         }
         Assert.Contains("sensitive   = true", outputs, StringComparison.Ordinal);
         Assert.True(File.Exists(DeployPaths.Repo("terraform", "environments", environment, "terraform.tfvars.example")));
+    }
+
+    [Theory]
+    [InlineData("dev")]
+    [InlineData("prod-example")]
+    public void PrometheusRetentionSizeLeavesHeadroomOnItsVolume(string environment)
+    {
+        var module = TerraformText.ModuleText("monitoring");
+        var (_, stack) = TerraformText.Blocks(module, "helm_release").Single(b => b.Name == "kube_prometheus_stack");
+        Assert.Matches(@"name\s*=\s*""prometheus\.prometheusSpec\.retentionSize""\s*value\s*=\s*var\.prometheus_retention_size", stack);
+
+        // The environment's setting, else the module's default.
+        var main = File.ReadAllText(DeployPaths.Repo("terraform", "environments", environment, "main.tf"));
+        var call = TerraformText.BraceBody(main, main.IndexOf('{', main.IndexOf("module \"monitoring\"", StringComparison.Ordinal)));
+        var variables = File.ReadAllText(Path.Combine(TerraformText.ModuleDir("monitoring"), "variables.tf"));
+        string Setting(string name) => TerraformText.Attribute(call, name)
+            ?? TerraformText.Attribute(TerraformText.BraceBody(variables, variables.IndexOf('{', variables.IndexOf($"variable \"{name}\"", StringComparison.Ordinal))), "default")
+            ?? throw new InvalidOperationException($"{name}: neither set by {environment} nor defaulted");
+
+        // Prometheus' GB is 2^30 bytes, as Kubernetes' Gi is. The WAL and the head block come on top of retentionSize.
+        var volume = long.Parse(Assert.Single(Regex.Matches(Setting("prometheus_storage_size"), @"^(\d+)Gi$")).Groups[1].Value, CultureInfo.InvariantCulture);
+        var retention = long.Parse(Assert.Single(Regex.Matches(Setting("prometheus_retention_size"), @"^(\d+)GB$")).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(retention <= volume * 0.85, $"{environment}: retentionSize {retention}GB leaves under 15 % of the {volume}Gi volume for the WAL");
     }
 
     [GeneratedRegex(@"templatefile\(""\$\{path\.module\}/rules/rag-rules\.yaml"",\s*\{")]

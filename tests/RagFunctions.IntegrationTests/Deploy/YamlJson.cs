@@ -9,8 +9,20 @@ public static class YamlJson
 {
     public static IReadOnlyList<JsonNode?> LoadAll(string path)
     {
-        var stream = new YamlStream();
         using var reader = new StreamReader(path);
+        return Load(reader);
+    }
+
+    /// <summary>Every document of a YAML stream held in a string (e.g. a command's output).</summary>
+    public static IReadOnlyList<JsonNode?> LoadAllText(string yaml)
+    {
+        using var reader = new StringReader(yaml);
+        return Load(reader);
+    }
+
+    private static List<JsonNode?> Load(TextReader reader)
+    {
+        var stream = new YamlStream();
         stream.Load(reader);
         return [.. stream.Documents.Select(d => Convert(d.RootNode))];
     }

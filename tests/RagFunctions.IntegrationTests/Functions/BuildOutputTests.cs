@@ -9,21 +9,11 @@ namespace RagFunctions.IntegrationTests.Functions;
 /// </summary>
 public sealed class BuildOutputTests
 {
-    private static readonly string Output = Path.Combine(
-        Prerequisites.RepoRoot, "functions", "RagFunctions.App", "bin",
-        typeof(BuildOutputTests).Assembly.Location.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug",
-        "net10.0");
+    private static string Output => AppBuildOutput.Folder;
 
-    private static JsonElement Function(string name)
-    {
-        var path = Path.Combine(Output, "functions.metadata");
-        Assert.True(File.Exists(path), $"functions.metadata missing in {Output}: build the app (dotnet build RagFunctions.sln).");
-        var all = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
-        return all.EnumerateArray().Single(f => f.GetProperty("name").GetString() == name);
-    }
+    private static JsonElement Function(string name) => AppBuildOutput.Functions().Single(f => AppBuildOutput.Name(f) == name);
 
-    private static JsonElement Trigger(JsonElement function) =>
-        function.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+    private static JsonElement Trigger(JsonElement function) => AppBuildOutput.Trigger(function);
 
     [Fact]
     public void OutputHoldsTheRootHostJsonAndTheWorkerFiles()
@@ -52,6 +42,14 @@ public sealed class BuildOutputTests
         Assert.Equal(route, trigger.GetProperty("route").GetString());
         Assert.Equal([method], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
         Assert.Equal("Function", trigger.GetProperty("authLevel").GetString());
+    }
+
+    [Fact]
+    public void HealthIsTheOnlyAnonymousFunctionAndAnswersGet()
+    {
+        var anonymous = AppBuildOutput.HttpFunctions().Where(f => f.AuthLevel != "Function").ToList();
+        Assert.Equal([("HealthFunction", "Anonymous", "health")], anonymous);
+        Assert.Equal(["get"], Trigger(Function("HealthFunction")).GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
     }
 
     [Theory]

@@ -31,6 +31,15 @@ public sealed class HttpFunctionTests(AppHostFixture app)
     }
 
     [Fact]
+    public async Task HealthAnswersReadyOnceThePipelineIsBuilt()
+    {
+        var response = await app.Host.SendAsync("GET", "/api/health");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("ready", response.Body);
+    }
+
+    [Fact]
     public async Task DomainLimitsRetrievalToThatDomain()
     {
         var response = await app.Host.SendAsync("POST", "/api/query", """{"question":"rag_cost_dollars_total labels","domain":"metrics"}""");

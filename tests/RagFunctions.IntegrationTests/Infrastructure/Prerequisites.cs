@@ -14,17 +14,6 @@ public static class Prerequisites
     /// <summary>The queue host settings of the repository's host.json, as the Functions host reads them.</summary>
     public static QueueHostSettings HostQueueSettings => QueueHostSettings.FromHostJson(Path.Combine(RepoRoot, "host.json"));
 
-    public static string SharedFolder
-    {
-        get
-        {
-            var shared = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
-            return Directory.Exists(Path.Combine(shared, "reference"))
-                ? shared
-                : throw new InvalidOperationException($"../shared/reference not found next to the repository ({shared}); CI and sessions provide it beside the clone.");
-        }
-    }
-
     public static string Azurite => Require(Path.Combine(RepoRoot, "scripts", "node", "node_modules", ".bin", "azurite"), "azurite (npm, into scripts/node)");
 
     public static string Pushgateway => RequireOnPath("prometheus-pushgateway", "pushgateway");
@@ -35,12 +24,21 @@ public static class Prerequisites
 
     public static string Promtool => RequireOnPath("promtool");
 
-    public static string Terraform => RequireOnPath("terraform");
+    // scripts/setup cannot install these two (no Debian package); it names them when they are missing.
+    public static string Terraform => RequireOnPath(["terraform"], "install terraform (scripts/setup names what is missing)");
+
+    /// <summary>git, to list the tracked files (a clone has it).</summary>
+    public static string Git => RequireOnPath(["git"], "install git (the repository's checks read its tracked files)");
+
+    /// <summary>kubectl, for `kubectl kustomize`: the renderer behind the users' `kubectl apply -k`.</summary>
+    public static string Kubectl => RequireOnPath(["kubectl"], "install kubectl (scripts/setup names what is missing)");
 
     private static string Require(string path, string what) =>
         File.Exists(path) ? path : throw new InvalidOperationException($"{what} not found at {path}: run {SetupCommand}.");
 
-    private static string RequireOnPath(params string[] names)
+    private static string RequireOnPath(params string[] names) => RequireOnPath(names, $"run {SetupCommand}");
+
+    private static string RequireOnPath(string[] names, string remedy)
     {
         var dirs = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
             .Concat(["/usr/bin", "/usr/local/bin", "/usr/sbin"]);
@@ -56,6 +54,6 @@ public static class Prerequisites
             }
         }
 
-        throw new InvalidOperationException($"{names[0]} not found on PATH: run {SetupCommand}.");
+        throw new InvalidOperationException($"{names[0]} not found on PATH: {remedy}.");
     }
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace RagFunctions.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A real Prometheus scraping one Pushgateway every second with honor_labels, queried through its HTTP API; optionally
+/// A real Prometheus scraping one Pushgateway every second with honor_labels (or the given targets), queried through its HTTP API; optionally
 /// evaluating a rules file every second and sending alerts to an Alertmanager.
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
@@ -26,7 +26,19 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <param name="pushgatewayPort">Loopback port of the Pushgateway to scrape.</param>
     /// <param name="rules">Rendered rules file text (evaluated every second), or null for none.</param>
     /// <param name="alertmanagerPort">Loopback port of an Alertmanager to send alerts to, or null for none.</param>
-    public static async Task<PrometheusServer> StartAsync(int pushgatewayPort, string? rules = null, int? alertmanagerPort = null)
+    public static Task<PrometheusServer> StartAsync(int pushgatewayPort, string? rules = null, int? alertmanagerPort = null) =>
+        StartWithScrapeConfigsAsync($"""
+              - job_name: pushgateway
+                honor_labels: true
+                static_configs:
+                  - targets: ["127.0.0.1:{pushgatewayPort}"]
+
+            """, rules, alertmanagerPort);
+
+    /// <param name="scrapeConfigs">The items of scrape_configs, as YAML indented under it.</param>
+    /// <param name="rules">Rendered rules file text (evaluated every second), or null for none.</param>
+    /// <param name="alertmanagerPort">Loopback port of an Alertmanager to send alerts to, or null for none.</param>
+    public static async Task<PrometheusServer> StartWithScrapeConfigsAsync(string scrapeConfigs, string? rules = null, int? alertmanagerPort = null)
     {
         var folder = Directory.CreateTempSubdirectory("prometheus-").FullName;
         var config = Path.Combine(folder, "prometheus.yml");
@@ -46,12 +58,8 @@ public sealed class PrometheusServer : IAsyncDisposable
               scrape_interval: {ScrapeIntervalSeconds}s
               evaluation_interval: {ScrapeIntervalSeconds}s
             scrape_configs:
-              - job_name: pushgateway
-                honor_labels: true
-                static_configs:
-                  - targets: ["127.0.0.1:{pushgatewayPort}"]
 
-            """ + ruleFiles + alerting);
+            """ + scrapeConfigs + ruleFiles + alerting);
         var port = FreePort.Next();
         var server = await BackgroundServer.StartAsync("prometheus", Prerequisites.Prometheus,
         [
