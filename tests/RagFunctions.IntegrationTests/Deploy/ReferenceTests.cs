@@ -83,6 +83,43 @@ public sealed partial class ReferenceTests
         }
     }
 
+    [Fact]
+    public void DerivedComposeSchemaKeepsValidationWithoutUpstreamProse()
+    {
+        var schema = JsonNode.Parse(File.ReadAllText(DeployPaths.Reference("compose", "compose-spec.schema.json")))!;
+        var keywords = ComposeKeywords(schema).ToList();
+        var prose = keywords.Where(k => k is "description" or "title" or "examples" or "$comment").Distinct().ToList();
+        Assert.True(prose.Count == 0, $"compose-spec.schema.json keeps {string.Join(", ", prose)}");
+        Assert.Contains("required", keywords);
+        Assert.Contains("patternProperties", keywords);
+    }
+
+    /// <summary>The keywords of a draft-07 schema tree: names inside properties, patternProperties and definitions are data, not keywords.</summary>
+    private static IEnumerable<string> ComposeKeywords(JsonNode? node)
+    {
+        if (node is not JsonObject schema)
+        {
+            yield break;
+        }
+
+        foreach (var (key, value) in schema)
+        {
+            yield return key;
+            IEnumerable<JsonNode?> children = key switch
+            {
+                "properties" or "patternProperties" or "definitions" => (value as JsonObject)?.Select(kv => kv.Value) ?? [],
+                "allOf" or "anyOf" or "oneOf" => value as JsonArray ?? (IEnumerable<JsonNode?>)[],
+                "items" => value as JsonArray ?? (IEnumerable<JsonNode?>)new[] { value },
+                "additionalProperties" or "not" or "if" or "then" or "else" or "contains" or "propertyNames" => new[] { value },
+                _ => [],
+            };
+            foreach (var keyword in children.SelectMany(ComposeKeywords))
+            {
+                yield return keyword;
+            }
+        }
+    }
+
     /// <summary>Every schema object (not data such as defaults or enums) in a schema tree.</summary>
     private static IEnumerable<JsonObject> SchemaObjects(JsonNode? node)
     {

@@ -15,8 +15,8 @@ public sealed partial class ComposeFileTests
 {
     private static readonly ComposeModel Model = ComposeModel.Load();
 
-    /// <summary>Derived from upstream by scripts/refresh-compose-reference; provenance.json beside it says from what.</summary>
-    private static readonly string SchemaFile = DeployPaths.Repo("tests", "RagFunctions.IntegrationTests", "LocalStack", "Reference", "compose", "compose-spec.schema.json");
+    /// <summary>Derived from upstream by scripts/refresh-reference; Reference/provenance.json says from what.</summary>
+    private static readonly string SchemaFile = DeployPaths.Reference("compose", "compose-spec.schema.json");
 
     private static readonly Lazy<JsonSchema> Schema = new(() =>
     {
