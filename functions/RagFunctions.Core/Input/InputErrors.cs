@@ -1,19 +1,22 @@
+using System.Globalization;
 using System.Text;
 
 namespace RagFunctions.Core.Input;
 
 /// <summary>
 /// Collects every problem with one input before rejecting it, so a caller fixes them all in one round trip. Bounded:
-/// at most <see cref="MaxFields"/> fields are kept (the rest are counted), and the summary stays under
+/// at most <see cref="MaxMessages"/> messages are kept, over all fields (the rest are counted, never listed: a body of
+/// thousands of unknown or repeated members must not become an answer of megabytes), and the summary stays under
 /// <see cref="MaxDetailBytes"/> UTF-8 bytes whatever the input.
 /// </summary>
 public sealed class InputErrors
 {
-    public const int MaxFields = 20;
+    public const int MaxMessages = 20;
     public const int MaxDetailBytes = 1000;
 
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
+    private int _kept;
     private int _omitted;
 
     public bool Any => _order.Count > 0;
@@ -21,20 +24,21 @@ public sealed class InputErrors
     /// <summary>Adds <paramref name="message"/>, a full sentence that names the field, under <paramref name="field"/>.</summary>
     public void Add(string field, string message)
     {
+        if (_kept >= MaxMessages)
+        {
+            _omitted++;
+            return;
+        }
+
         if (!_errors.TryGetValue(field, out var messages))
         {
-            if (_order.Count >= MaxFields)
-            {
-                _omitted++;
-                return;
-            }
-
             messages = [];
             _errors[field] = messages;
             _order.Add(field);
         }
 
         messages.Add(message);
+        _kept++;
     }
 
     public void ThrowIfAny()
@@ -71,7 +75,9 @@ public sealed class InputErrors
         var more = messages.Count - shown + _omitted;
         if (more > 0)
         {
-            detail.Append(" (").Append(more).Append(more == 1 ? " more problem" : " more problems").Append(" in 'errors'.)");
+            // Say where the rest are only when they are there: past MaxMessages they are counted, not listed.
+            detail.Append(" (").Append(more).Append(more == 1 ? " more problem" : " more problems")
+                .Append(_omitted == 0 ? " in 'errors'.)" : "; 'errors' lists the first " + MaxMessages.ToString(CultureInfo.InvariantCulture) + ".)");
         }
 
         return detail.ToString();
