@@ -41,6 +41,14 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
+    public void PushingUnderTheLedgersJobFailsAtStart()
+    {
+        var error = StartWith(("Rag:Push:Enabled", "true"), ("Rag:Push:Url", "http://pg:9091"), ("Rag:Push:Job", "rag-ledger"));
+
+        Assert.Contains("Rag:Push:Job must differ from Rag:Push:LedgerJob", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BedrockProviderWithoutModelFailsAtStartNamingTheSetting()
     {
         var error = StartWith(("Rag:Generation:Provider", "Bedrock"), ("Rag:Generation:Bedrock:Region", "us-east-1"));
