@@ -3,7 +3,8 @@ using System.Text;
 namespace RagFunctions.Ledger;
 
 /// <summary>The ledger's own gauges and counters, exposed beside the totals under rag_ledger_* (never folded).</summary>
-public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups);
+/// <param name="BoundedFamilies">Families with a plausibility bound: each has a rag_ledger_implausible_deltas_total series from 0 on.</param>
+public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null);
 
 /// <summary>Renders the ledger group (text format 0.0.4) and applies the first-sample hold-back.</summary>
 public static class LedgerExposition
@@ -50,11 +51,24 @@ public static class LedgerExposition
         AppendSelf(text, "rag_ledger_groups_retired_total", "counter", "Stale instance groups folded one last time and deleted from the Pushgateway.", state.Counters.GroupsRetired);
         AppendSelf(text, "rag_ledger_stale_replays_ignored_total", "counter", "Instance groups with a value below what the ledger had folded (late, replayed or restored older pushes); they add nothing.", state.Counters.StaleReplaysIgnored);
         AppendSelf(text, "rag_ledger_tombstoned_pushes_dropped_total", "counter", "Groups of already retired instances that reappeared and were deleted uncounted.", state.Counters.TombstonedPushesDropped);
+        AppendSelf(text, "rag_ledger_groups_vanished_total", "counter", "Instance groups that disappeared from the Pushgateway before they went stale; what they pushed after the last fold is lost.", state.Counters.GroupsVanished);
+        AppendImplausible(text, state, self.BoundedFamilies ?? []);
         AppendSelf(text, "rag_ledger_last_fold_timestamp_seconds", "gauge", "Unix time of the ledger's last committed fold cycle.", self.LastCycleTime);
         AppendSelf(text, "rag_ledger_tracked_instances", "gauge", "Instances with watermarks (live or not yet retired).", state.Instances.Count);
         AppendSelf(text, "rag_ledger_tombstones", "gauge", "Retired instance ids remembered.", state.Tombstones.Count);
         AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold, the ledger's own included.", self.PushgatewayGroups);
         return (text.ToString(), unconfirmed);
+    }
+
+    private static void AppendImplausible(StringBuilder text, LedgerState state, IEnumerable<string> bounded)
+    {
+        const string name = "rag_ledger_implausible_deltas_total";
+        text.Append("# HELP ").Append(name).Append(" Folds in which one instance's increase of the metric exceeded its plausibility bound (still folded).\n");
+        text.Append("# TYPE ").Append(name).Append(" counter\n");
+        foreach (var family in bounded.Union(state.Counters.ImplausibleDeltas.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            AppendLine(text, name, "metric=\"" + family + "\"", null, state.Counters.ImplausibleDeltas.GetValueOrDefault(family));
+        }
     }
 
     /// <summary>

@@ -48,6 +48,12 @@ public sealed class LedgerOptions
     /// <summary>Partition of the state rows: one ledger per partition.</summary>
     public string StatePartition { get; set; } = "rag-ledger";
 
+    /// <summary>
+    /// Counter family → largest plausible increase of one instance in one fold (over all its series). A larger one is
+    /// still folded, and counted in rag_ledger_implausible_deltas_total{metric}. Defaults: <see cref="PlausibilityBounds"/>.
+    /// </summary>
+    public Dictionary<string, double> PlausibleMaxDelta { get; init; } = PlausibilityBounds.Defaults();
+
     /// <summary>This replica's id for the lease; default HOSTNAME (the pod name). Must differ between live replicas.</summary>
     public string? ReplicaId { get; set; }
 }
@@ -105,6 +111,14 @@ public sealed class LedgerOptionsValidator : IValidateOptions<LedgerOptions>
         if (string.IsNullOrWhiteSpace(options.StorageConnectionString))
         {
             errors.Add("Ledger:StorageConnectionString (or AzureWebJobsStorage) must be set: the state lives in Azure Table storage.");
+        }
+
+        foreach (var (family, bound) in options.PlausibleMaxDelta)
+        {
+            if (!family.StartsWith("rag_", StringComparison.Ordinal) || !double.IsFinite(bound) || bound <= 0)
+            {
+                errors.Add($"Ledger:PlausibleMaxDelta:{family} must name a rag_ counter and be a positive number.");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.StateTable) || string.IsNullOrWhiteSpace(options.StatePartition))

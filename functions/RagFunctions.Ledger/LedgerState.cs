@@ -48,6 +48,9 @@ public sealed class InstanceMark
 
     /// <summary>Sample id → highest value folded so far (max watermark; never lowered). Zeros are left out to keep the state small.</summary>
     public Dictionary<string, double> Values { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The group was missing from the Pushgateway at the last fold before it went stale (counted once per disappearance).</summary>
+    public bool Vanished { get; set; }
 }
 
 public sealed class LedgerCounters
@@ -60,6 +63,12 @@ public sealed class LedgerCounters
     public long StaleReplaysIgnored { get; set; }
 
     public long TombstonedPushesDropped { get; set; }
+
+    /// <summary>Instance groups that disappeared from the Pushgateway before they went stale (deleted by someone else, or lost).</summary>
+    public long GroupsVanished { get; set; }
+
+    /// <summary>Family → folds in which one instance's increase of that family exceeded its plausibility bound.</summary>
+    public Dictionary<string, long> ImplausibleDeltas { get; init; } = new(StringComparer.Ordinal);
 }
 
 [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]

@@ -92,7 +92,7 @@ public sealed class LedgerWorker(
 
         _pushgatewayTrouble = false;
         _pushgatewayStart = started;
-        var outcome = LedgerFold.Fold(state, groups, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds);
+        var outcome = LedgerFold.Fold(state, groups, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds, _options.PlausibleMaxDelta);
         var changed = outcome.Changed || _dirty;
         Completed(LedgerCycleStep.Folded, outcome.Changed);
 
@@ -128,7 +128,7 @@ public sealed class LedgerWorker(
         }
 
         var (text, unconfirmed) = LedgerExposition.Render(state, Seconds(time.GetUtcNow()), _options.FirstSampleHoldSeconds,
-            new LedgerSelfMetrics(now, groupCount));
+            new LedgerSelfMetrics(now, groupCount, _options.PlausibleMaxDelta.Keys));
         await pushgateway.PutLedgerGroupAsync(text, cancellationToken);
         var accepted = Seconds(time.GetUtcNow());
         foreach (var unit in unconfirmed)
