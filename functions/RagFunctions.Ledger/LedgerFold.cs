@@ -91,6 +91,37 @@ public static class LedgerFold
         return new FoldOutcome(changed, retire, folded);
     }
 
+    /// <summary>
+    /// Counts each push of a group under the ledger's own job once: a push the ledger read before (same grouping key,
+    /// same push time) is not counted again, so a crash before its delete does not count it twice. Nothing is folded.
+    /// </summary>
+    public static bool CountForeign(LedgerState state, IReadOnlyList<ForeignGroup> foreign)
+    {
+        var changed = false;
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var group in foreign)
+        {
+            present.Add(group.Key);
+            if (!state.Counters.ForeignSeen.TryGetValue(group.Key, out var seen) || !seen.Equals(group.PushTime))
+            {
+                state.Counters.ForeignSeen[group.Key] = group.PushTime;
+                state.Counters.ForeignGroups++;
+                changed = true;
+            }
+        }
+
+        foreach (var key in state.Counters.ForeignSeen.Keys)
+        {
+            if (!present.Contains(key))
+            {
+                state.Counters.ForeignSeen.Remove(key);
+                changed = true;
+            }
+        }
+
+        return changed;
+    }
+
     private static bool FoldGroup(LedgerState state, InstanceGroup group, IReadOnlyDictionary<string, double>? plausibleMaxDelta, out InstanceMark mark)
     {
         var changed = false;

@@ -7,6 +7,11 @@ public sealed class LedgerOptions
 {
     public const string SectionName = "Ledger";
 
+    public const string DefaultMetricsUrl = "http://0.0.0.0:9410";
+
+    /// <summary>Where /metrics listens for Prometheus (the NetworkPolicy admits only Prometheus to this port).</summary>
+    public string MetricsUrl { get; set; } = DefaultMetricsUrl;
+
     /// <summary>Base URL of the Pushgateway, e.g. <c>http://pushgateway:9091</c>.</summary>
     public string? PushgatewayUrl { get; set; }
 
@@ -66,6 +71,11 @@ public sealed class LedgerOptionsValidator : IValidateOptions<LedgerOptions>
         if (!Uri.TryCreate(options.PushgatewayUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
             errors.Add("Ledger:PushgatewayUrl must be an absolute http(s) URL (env Ledger__PushgatewayUrl).");
+        }
+
+        if (!Uri.TryCreate(options.MetricsUrl, UriKind.Absolute, out var metrics) || metrics.Scheme != Uri.UriSchemeHttp)
+        {
+            errors.Add("Ledger:MetricsUrl must be an absolute http URL to listen on, e.g. http://0.0.0.0:9410 (env Ledger__MetricsUrl).");
         }
 
         if (string.IsNullOrEmpty(options.Username) != string.IsNullOrEmpty(options.Password))

@@ -34,8 +34,12 @@ public sealed class LedgerUnit
     /// <summary>Canonical label text without braces: <c>a="x",b="y"</c>, sorted by name.</summary>
     public required string Labels { get; init; }
 
-    /// <summary>Unix seconds when the ledger group carrying this unit at 0 was first accepted; null until then.</summary>
-    public double? FirstPushedAt { get; set; }
+    /// <summary>
+    /// Unix seconds when a scrape of /metrics first served this unit at 0; null until then. The JSON name is the one of
+    /// the pushing ledger, whose stamps (when its push of the zero was accepted) mean the same and stay valid.
+    /// </summary>
+    [JsonPropertyName("FirstPushedAt")]
+    public double? FirstServedAt { get; set; }
 
     /// <summary>Part (<see cref="SamplePart"/>) → total over all instances ever.</summary>
     public Dictionary<string, double> Values { get; init; } = new(StringComparer.Ordinal);
@@ -66,6 +70,12 @@ public sealed class LedgerCounters
 
     /// <summary>Instance groups that disappeared from the Pushgateway before they went stale (deleted by someone else, or lost).</summary>
     public long GroupsVanished { get; set; }
+
+    /// <summary>Groups found under the ledger's own job on the Pushgateway (forged or misconfigured), each push counted once.</summary>
+    public long ForeignGroups { get; set; }
+
+    /// <summary>Grouping key → push time of the foreign groups counted and not yet seen deleted.</summary>
+    public Dictionary<string, double> ForeignSeen { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>Family → folds in which one instance's increase of that family exceeded its plausibility bound.</summary>
     public Dictionary<string, long> ImplausibleDeltas { get; init; } = new(StringComparer.Ordinal);

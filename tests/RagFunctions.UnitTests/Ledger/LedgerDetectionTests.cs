@@ -118,4 +118,20 @@ public sealed class LedgerDetectionTests
         Assert.Contains("\nrag_ledger_implausible_deltas_total{metric=\"rag_cost_dollars_total\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("\nrag_ledger_implausible_deltas_total{metric=\"rag_token_usage_total\"} 0\n", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void CountsEachPushUnderTheLedgersJobOnceAndForgetsItOnceDeleted()
+    {
+        var state = new LedgerState();
+        var forged = new ForeignGroup(string.Empty, new Dictionary<string, string>(), 100);
+
+        Assert.True(LedgerFold.CountForeign(state, [forged]));
+        Assert.False(LedgerFold.CountForeign(state, [forged]));
+        LedgerFold.CountForeign(state, [forged with { PushTime = 101 }]);
+        LedgerFold.CountForeign(state, []);
+        LedgerFold.CountForeign(state, [forged with { PushTime = 101 }]);
+
+        Assert.Equal(3, state.Counters.ForeignGroups);
+        Assert.Single(state.Counters.ForeignSeen);
+    }
 }
