@@ -6,7 +6,7 @@ namespace RagFunctions.Ledger;
 /// <param name="BoundedFamilies">Families with a plausibility bound: each has a rag_ledger_implausible_deltas_total series from 0 on.</param>
 public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null);
 
-/// <summary>Renders the ledger group (text format 0.0.4) and applies the first-sample hold-back.</summary>
+/// <summary>Renders the ledger's /metrics (text format 0.0.4) and applies the first-sample hold-back.</summary>
 public static class LedgerExposition
 {
     /// <summary>

@@ -8,7 +8,7 @@ namespace RagFunctions.Ledger;
 /// </summary>
 public sealed class LedgerState
 {
-    /// <summary>Family name → TYPE and HELP, so the ledger can re-push after a restart without the Pushgateway.</summary>
+    /// <summary>Family name → TYPE and HELP, so the ledger can serve its totals after a restart without the Pushgateway.</summary>
     public Dictionary<string, FamilyInfo> Families { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>Unit key (<c>family{labels}</c>, without job/instance) → totals of that counter or histogram label set.</summary>
