@@ -57,7 +57,9 @@ public sealed class LedgerRetirementTests(AzuriteFixture azurite, ITestOutputHel
 
         await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 0, TimeSpan.FromSeconds(30), "all instance groups retired");
         await Poll.UntilAsync(async () => SeriesComparison.Mismatches(truth.Totals, await LedgerCheck.LedgerTotalsAsync(ledger)).Count == 0, TimeSpan.FromSeconds(10), "ledger's /metrics equals the truth",
-            () => $"{string.Join('\n', SeriesComparison.Mismatches(truth.Totals, LedgerCheck.LedgerTotalsAsync(ledger).GetAwaiter().GetResult()).Take(10))}\n{ledger.Output[^Math.Min(3000, ledger.Output.Length)..]}");
+            () => string.Join('\n', SeriesComparison.Mismatches(truth.Totals, LedgerCheck.LedgerTotalsAsync(ledger).GetAwaiter().GetResult()).Take(10)) +
+                "\nledger self-metrics (a retired group pushed again is a pod that stalled past StaleAfter):\n" +
+                string.Join('\n', ledger.ScrapeAsync().GetAwaiter().GetResult().Split('\n').Where(l => l.StartsWith("rag_ledger_", StringComparison.Ordinal))));
         await stopMonitor.CancelAsync();
         await monitor;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RagFunctions.Ledger;
+using RagFunctions.UnitTests.Composition;
 
 namespace RagFunctions.UnitTests.Ledger;
 
@@ -10,17 +11,11 @@ public sealed class LedgerStartupValidationTests
 {
     private static LedgerOptions Start(params (string Key, string Value)[] overrides)
     {
-        var settings = new Dictionary<string, string?>
+        var configuration = TestConfiguration.From(new Dictionary<string, string?>
         {
             ["Ledger:PushgatewayUrl"] = "http://pg:9091",
             ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
-        };
-        foreach (var (key, value) in overrides)
-        {
-            settings[key] = value;
-        }
-
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        }, overrides);
         var services = new ServiceCollection().AddLogging().AddLedger(configuration);
         using var provider = services.BuildServiceProvider();
         return provider.GetRequiredService<IOptions<LedgerOptions>>().Value;
