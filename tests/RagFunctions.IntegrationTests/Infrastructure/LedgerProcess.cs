@@ -23,6 +23,20 @@ public sealed class LedgerProcess : IDisposable
 
     public Uri MetricsUrl => new($"http://127.0.0.1:{MetricsPort}/metrics");
 
+    /// <summary>Waits until its HTTP endpoint answers (/healthz, which starts no first-sample hold).</summary>
+    public Task WaitUntilListeningAsync(TimeSpan timeout) => Poll.UntilAsync(async () =>
+    {
+        try
+        {
+            using var response = await Http.GetAsync(new Uri(MetricsUrl, "/healthz"));
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }, timeout, $"the ledger listens on {MetricsUrl}", () => Output);
+
     /// <summary>One GET of /metrics, as a scrape: it starts the first-sample hold of any series served at 0 for the first time.</summary>
     public async Task<string> ScrapeAsync() => await Http.GetStringAsync(MetricsUrl);
 
