@@ -15,10 +15,10 @@ public static class LedgerExposition
     /// ledger series is 0, so rate()/increase() see its first increment.
     /// Returns the units rendered for the first time; the caller stamps them, as this scrape served their zero.
     /// </summary>
-    public static (string Text, IReadOnlyList<LedgerUnit> Unconfirmed) Render(LedgerState state, double now, double holdSeconds, LedgerSelfMetrics self)
+    public static (string Text, IReadOnlyList<LedgerUnit> FirstServed) Render(LedgerState state, double now, double holdSeconds, LedgerSelfMetrics self)
     {
         var text = new StringBuilder();
-        var unconfirmed = new List<LedgerUnit>();
+        var firstServed = new List<LedgerUnit>();
         foreach (var family in state.Units.Values.GroupBy(u => u.Family).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             if (!state.Families.TryGetValue(family.Key, out var info))
@@ -32,7 +32,7 @@ public static class LedgerExposition
             {
                 if (unit.FirstServedAt is null)
                 {
-                    unconfirmed.Add(unit);
+                    firstServed.Add(unit);
                 }
 
                 var exposed = unit.FirstServedAt is { } first && now - first >= holdSeconds;
@@ -57,8 +57,8 @@ public static class LedgerExposition
         AppendSelf(text, "rag_ledger_last_fold_timestamp_seconds", "gauge", "Unix time of the ledger's last commit (every cycle commits, at least its lease): its age is the ledger's staleness.", self.LastCycleTime);
         AppendSelf(text, "rag_ledger_tracked_instances", "gauge", "Instances with watermarks (live or not yet retired).", state.Instances.Count);
         AppendSelf(text, "rag_ledger_tombstones", "gauge", "Retired instance ids remembered.", state.Tombstones.Count);
-        AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold, the ledger's own included.", self.PushgatewayGroups);
-        return (text.ToString(), unconfirmed);
+        AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold (pod groups, and any pushed under the ledger's job).", self.PushgatewayGroups);
+        return (text.ToString(), firstServed);
     }
 
     private static void AppendImplausible(StringBuilder text, LedgerState state, IEnumerable<string> bounded)

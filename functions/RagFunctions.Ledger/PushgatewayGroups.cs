@@ -146,7 +146,7 @@ public static class PushgatewayGroups
                 continue;
             }
 
-            var pushTime = double.NaN;
+            var pushTime = ReadPushTime(group);
             var families = new Dictionary<string, FamilyInfo>(StringComparer.Ordinal);
             var samples = new List<Sample>();
             foreach (var property in group.EnumerateObject())
@@ -158,16 +158,6 @@ public static class PushgatewayGroups
 
                 var name = property.Name;
                 var type = property.Value.TryGetProperty("type", out var t) ? t.GetString() : null;
-                if (name == "push_time_seconds")
-                {
-                    foreach (var metric in metrics.EnumerateArray())
-                    {
-                        _ = SamplePart.TryParseValue(metric.GetProperty("value").GetString() ?? "NaN", out pushTime);
-                    }
-
-                    continue;
-                }
-
                 if (!name.StartsWith("rag_", StringComparison.Ordinal) || name.StartsWith(LedgerFamilyPrefix, StringComparison.Ordinal)
                     || type is not ("COUNTER" or "HISTOGRAM"))
                 {

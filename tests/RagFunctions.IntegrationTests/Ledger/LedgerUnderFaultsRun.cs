@@ -114,8 +114,8 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
 
         var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         var window = $"{(int)Math.Ceiling(end - TestStart) + 5}s";
-        replicas.Dispose();
 
+        // The replicas keep running while Prometheus is queried: their series go stale in Prometheus once they stop.
         Latest = await prometheus.QueryAsync(LedgerSeries);
         Raw = await prometheus.RawSamplesAsync($"{LedgerSeries}[{window}]");
         GroupsLeft = await pushgateway.GroupsAsync();
@@ -143,6 +143,7 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
         Log.Add($"ledger sum(rag_cost_dollars_total{{job=rag-ledger}}): {LedgerCostTotal.ToString("R", CultureInfo.InvariantCulture)}  rel error {Math.Abs(LedgerCostTotal - costTruth) / costTruth:E2}");
         Log.Add($"ledger sum(increase(...{{job=rag-ledger}})):    {ledgerIncrease.ToString("R", CultureInfo.InvariantCulture)}  error {Percent(ledgerIncrease, costTruth)} (window-edge extrapolation)");
         Log.Add($"ledger series: {Latest.Count}, groups left: {GroupsLeft.Count}, duration {watch.Elapsed}");
+        replicas.Dispose();
     }
 
     public double TruthCost => TruthTotals.Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal)).Sum(t => t.Value);

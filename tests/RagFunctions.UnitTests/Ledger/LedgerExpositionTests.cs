@@ -36,28 +36,28 @@ public sealed class LedgerExpositionTests
     }
 
     [Fact]
-    public void RendersANewSeriesAtZeroAndReportsItUnconfirmed()
+    public void RendersANewSeriesAtZeroAndReportsItServedForTheFirstTime()
     {
         var state = StateWithCostAndHistogram(firstServedAt: null);
 
-        var (text, unconfirmed) = LedgerExposition.Render(state, 100, 60, Self);
+        var (text, firstServed) = LedgerExposition.Render(state, 100, 60, Self);
 
         Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0\n", text);
         Assert.Contains("rag_retrieved_documents_bucket{environment=\"dev\",le=\"+Inf\"} 0\n", text);
         Assert.Contains("rag_retrieved_documents_sum{environment=\"dev\"} 0\n", text);
         Assert.Contains("rag_retrieved_documents_count{environment=\"dev\"} 0\n", text);
-        Assert.Equal(2, unconfirmed.Count);
+        Assert.Equal(2, firstServed.Count);
     }
 
     [Fact]
-    public void KeepsASeriesAtZeroUntilTheHoldHasPassedSinceItsFirstPush()
+    public void KeepsASeriesAtZeroUntilTheHoldHasPassedSinceItWasFirstServed()
     {
         var state = StateWithCostAndHistogram(firstServedAt: 50);
 
-        var (held, unconfirmed) = LedgerExposition.Render(state, 109.9, 60, Self);
+        var (held, firstServed) = LedgerExposition.Render(state, 109.9, 60, Self);
         var (exposed, _) = LedgerExposition.Render(state, 110, 60, Self);
 
-        Assert.Empty(unconfirmed);
+        Assert.Empty(firstServed);
         Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0\n", held);
         Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0.30000000000000004\n", exposed);
     }
