@@ -12,11 +12,11 @@ public enum LedgerCycleStep
     /// <summary>New state chunks written, head not yet moved: the commit did not happen.</summary>
     Staged,
 
-    /// <summary>State committed, ledger group not pushed.</summary>
+    /// <summary>State committed, not yet served on /metrics.</summary>
     Committed,
 
-    /// <summary>Ledger group pushed, stale groups not yet deleted.</summary>
-    Pushed,
+    /// <summary>Committed state served on /metrics, stale groups not yet deleted.</summary>
+    Published,
 
     /// <summary>The first stale group of a cycle deleted, any others not.</summary>
     FirstGroupRetired,

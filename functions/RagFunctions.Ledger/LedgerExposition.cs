@@ -3,21 +3,22 @@ using System.Text;
 namespace RagFunctions.Ledger;
 
 /// <summary>The ledger's own gauges and counters, exposed beside the totals under rag_ledger_* (never folded).</summary>
-public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups);
+/// <param name="BoundedFamilies">Families with a plausibility bound: each has a rag_ledger_implausible_deltas_total series from 0 on.</param>
+public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null);
 
-/// <summary>Renders the ledger group (text format 0.0.4) and applies the first-sample hold-back.</summary>
+/// <summary>Renders the ledger's /metrics (text format 0.0.4) and applies the first-sample hold-back.</summary>
 public static class LedgerExposition
 {
     /// <summary>
-    /// The ledger group's text. A unit whose first push has not been confirmed, or was confirmed less than
-    /// <paramref name="holdSeconds"/> ago, is rendered at 0 (all buckets, sum and count of a histogram together):
-    /// Prometheus' first sample of every ledger series is 0, so rate()/increase() see its first increment.
-    /// Returns the units rendered before their first confirmed push; the caller stamps them once the push is accepted.
+    /// The ledger's /metrics text. A unit never served before, or first served less than <paramref name="holdSeconds"/>
+    /// ago, is rendered at 0 (all buckets, sum and count of a histogram together): Prometheus' first sample of every
+    /// ledger series is 0, so rate()/increase() see its first increment.
+    /// Returns the units rendered for the first time; the caller stamps them, as this scrape served their zero.
     /// </summary>
-    public static (string Text, IReadOnlyList<LedgerUnit> Unconfirmed) Render(LedgerState state, double now, double holdSeconds, LedgerSelfMetrics self)
+    public static (string Text, IReadOnlyList<LedgerUnit> FirstServed) Render(LedgerState state, double now, double holdSeconds, LedgerSelfMetrics self)
     {
         var text = new StringBuilder();
-        var unconfirmed = new List<LedgerUnit>();
+        var firstServed = new List<LedgerUnit>();
         foreach (var family in state.Units.Values.GroupBy(u => u.Family).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             if (!state.Families.TryGetValue(family.Key, out var info))
@@ -29,12 +30,12 @@ public static class LedgerExposition
             text.Append("# TYPE ").Append(family.Key).Append(' ').Append(info.Type).Append('\n');
             foreach (var unit in family.OrderBy(u => u.Labels, StringComparer.Ordinal))
             {
-                if (unit.FirstPushedAt is null)
+                if (unit.FirstServedAt is null)
                 {
-                    unconfirmed.Add(unit);
+                    firstServed.Add(unit);
                 }
 
-                var exposed = unit.FirstPushedAt is { } first && now - first >= holdSeconds;
+                var exposed = unit.FirstServedAt is { } first && now - first >= holdSeconds;
                 if (info.Type == "histogram")
                 {
                     AppendHistogram(text, unit, exposed);
@@ -50,30 +51,25 @@ public static class LedgerExposition
         AppendSelf(text, "rag_ledger_groups_retired_total", "counter", "Stale instance groups folded one last time and deleted from the Pushgateway.", state.Counters.GroupsRetired);
         AppendSelf(text, "rag_ledger_stale_replays_ignored_total", "counter", "Instance groups with a value below what the ledger had folded (late, replayed or restored older pushes); they add nothing.", state.Counters.StaleReplaysIgnored);
         AppendSelf(text, "rag_ledger_tombstoned_pushes_dropped_total", "counter", "Groups of already retired instances that reappeared and were deleted uncounted.", state.Counters.TombstonedPushesDropped);
-        AppendSelf(text, "rag_ledger_last_fold_timestamp_seconds", "gauge", "Unix time of the ledger's last committed fold cycle.", self.LastCycleTime);
+        AppendSelf(text, "rag_ledger_foreign_groups_total", "counter", "Groups pushed to the Pushgateway under the ledger's own job (forged or misconfigured); counted once per push and deleted.", state.Counters.ForeignGroups);
+        AppendSelf(text, "rag_ledger_groups_vanished_total", "counter", "Instance groups that disappeared from the Pushgateway before they went stale; what they pushed after the last fold is lost.", state.Counters.GroupsVanished);
+        AppendImplausible(text, state, self.BoundedFamilies ?? []);
+        AppendSelf(text, "rag_ledger_last_fold_timestamp_seconds", "gauge", "Unix time of the ledger's last commit (every cycle commits, at least its lease): its age is the ledger's staleness.", self.LastCycleTime);
         AppendSelf(text, "rag_ledger_tracked_instances", "gauge", "Instances with watermarks (live or not yet retired).", state.Instances.Count);
         AppendSelf(text, "rag_ledger_tombstones", "gauge", "Retired instance ids remembered.", state.Tombstones.Count);
-        AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold, the ledger's own included.", self.PushgatewayGroups);
-        return (text.ToString(), unconfirmed);
+        AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold (pod groups, and any pushed under the ledger's job).", self.PushgatewayGroups);
+        return (text.ToString(), firstServed);
     }
 
-    /// <summary>
-    /// Restarts the hold of every unit still held at 0: after a Pushgateway restart or outage the zero may never have
-    /// been scraped. Units already exposed keep their totals, so no series ever goes down.
-    /// </summary>
-    public static bool RestartHolds(LedgerState state, double now, double holdSeconds)
+    private static void AppendImplausible(StringBuilder text, LedgerState state, IEnumerable<string> bounded)
     {
-        var restarted = false;
-        foreach (var unit in state.Units.Values)
+        const string name = "rag_ledger_implausible_deltas_total";
+        text.Append("# HELP ").Append(name).Append(" Folds in which one instance's increase of the metric exceeded its plausibility bound (still folded).\n");
+        text.Append("# TYPE ").Append(name).Append(" counter\n");
+        foreach (var family in bounded.Union(state.Counters.ImplausibleDeltas.Keys, StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            if (unit.FirstPushedAt is { } first && now - first < holdSeconds)
-            {
-                unit.FirstPushedAt = null;
-                restarted = true;
-            }
+            AppendLine(text, name, "metric=\"" + family + "\"", null, state.Counters.ImplausibleDeltas.GetValueOrDefault(family));
         }
-
-        return restarted;
     }
 
     private static void AppendHistogram(StringBuilder text, LedgerUnit unit, bool exposed)

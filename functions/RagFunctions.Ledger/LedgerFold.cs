@@ -16,10 +16,15 @@ public sealed record FoldOutcome(bool Changed, IReadOnlyList<string> Retire, int
 /// (<c>&lt;pod or Rag:Push:Instance&gt;-&lt;start nonce&gt;</c>): a restart is a new instance, never a drop under a known one.
 /// A group older than the stale age is folded one last time and its instance tombstoned, so the group can be deleted and
 /// any later copy of it is dropped.
+/// What it cannot prevent it reports: a tracked group missing before it went stale counts as vanished (its spend since
+/// the last fold is lost), and an instance whose increase of a bounded family in one fold exceeds the bound counts as
+/// implausible (the increase is still folded: the ledger reports, the operator decides).
 /// </summary>
 public static class LedgerFold
 {
-    public static FoldOutcome Fold(LedgerState state, IReadOnlyList<InstanceGroup> groups, double now, double staleAfterSeconds, double tombstoneRetentionSeconds)
+    /// <param name="plausibleMaxDelta">Family → largest plausible increase of one instance in one fold (summed over its series).</param>
+    public static FoldOutcome Fold(LedgerState state, IReadOnlyList<InstanceGroup> groups, double now, double staleAfterSeconds, double tombstoneRetentionSeconds,
+        IReadOnlyDictionary<string, double>? plausibleMaxDelta = null)
     {
         var changed = false;
         var retire = new List<string>();
@@ -38,7 +43,7 @@ public static class LedgerFold
                 continue;
             }
 
-            changed |= FoldGroup(state, group, out var mark);
+            changed |= FoldGroup(state, group, plausibleMaxDelta, out var mark);
             folded++;
 
             if (now - mark.PushTime >= staleAfterSeconds)
@@ -50,14 +55,26 @@ public static class LedgerFold
             }
         }
 
-        // Instances whose group vanished (deleted by someone else, or a Pushgateway without persistence) stop being tracked once stale.
+        // Instances whose group vanished (deleted by someone else, or a Pushgateway without persistence) are counted once
+        // per disappearance while still fresh (what they pushed after the last fold is lost), and stop being tracked once stale.
         // Removing the current entry while enumerating a Dictionary is allowed (.NET Core 3.0+); Tombstone removes from
         // Instances and adds only to Tombstones, which is not being enumerated here.
         foreach (var (instance, mark) in state.Instances)
         {
-            if (!seen.Contains(instance) && now - mark.PushTime >= staleAfterSeconds)
+            if (seen.Contains(instance))
+            {
+                continue;
+            }
+
+            if (now - mark.PushTime >= staleAfterSeconds)
             {
                 Tombstone(state, instance, now);
+                changed = true;
+            }
+            else if (!mark.Vanished)
+            {
+                mark.Vanished = true;
+                state.Counters.GroupsVanished++;
                 changed = true;
             }
         }
@@ -74,7 +91,38 @@ public static class LedgerFold
         return new FoldOutcome(changed, retire, folded);
     }
 
-    private static bool FoldGroup(LedgerState state, InstanceGroup group, out InstanceMark mark)
+    /// <summary>
+    /// Counts each push of a group under the ledger's own job once: a push the ledger read before (same grouping key,
+    /// same push time) is not counted again, so a crash before its delete does not count it twice. Nothing is folded.
+    /// </summary>
+    public static bool CountForeign(LedgerState state, IReadOnlyList<ForeignGroup> foreign)
+    {
+        var changed = false;
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var group in foreign)
+        {
+            present.Add(group.Key);
+            if (!state.Counters.ForeignSeen.TryGetValue(group.Key, out var seen) || !seen.Equals(group.PushTime))
+            {
+                state.Counters.ForeignSeen[group.Key] = group.PushTime;
+                state.Counters.ForeignGroups++;
+                changed = true;
+            }
+        }
+
+        foreach (var key in state.Counters.ForeignSeen.Keys)
+        {
+            if (!present.Contains(key))
+            {
+                state.Counters.ForeignSeen.Remove(key);
+                changed = true;
+            }
+        }
+
+        return changed;
+    }
+
+    private static bool FoldGroup(LedgerState state, InstanceGroup group, IReadOnlyDictionary<string, double>? plausibleMaxDelta, out InstanceMark mark)
     {
         var changed = false;
         if (!state.Instances.TryGetValue(group.Instance, out var known))
@@ -85,6 +133,13 @@ public static class LedgerFold
         }
 
         mark = known;
+        if (mark.Vanished)
+        {
+            mark.Vanished = false; // Back (a pod re-pushes its whole registry): a later disappearance counts again.
+            changed = true;
+        }
+
+        Dictionary<string, double>? increases = null;
         foreach (var (name, info) in group.Families)
         {
             if (!state.Families.TryGetValue(name, out var family) || family != info)
@@ -137,6 +192,11 @@ public static class LedgerFold
                 total += value - previous;
                 watermarks[sample.Id] = value;
                 changed = true;
+                if (plausibleMaxDelta is not null && sample.Part == SamplePart.Counter && plausibleMaxDelta.ContainsKey(sample.Family))
+                {
+                    increases ??= new(StringComparer.Ordinal);
+                    increases[sample.Family] = increases.GetValueOrDefault(sample.Family) + (value - previous);
+                }
             }
             else if (value < previous)
             {
@@ -150,6 +210,14 @@ public static class LedgerFold
         {
             state.Counters.StaleReplaysIgnored++;
             changed = true;
+        }
+
+        foreach (var (family, increase) in increases ?? [])
+        {
+            if (increase > plausibleMaxDelta![family])
+            {
+                state.Counters.ImplausibleDeltas[family] = state.Counters.ImplausibleDeltas.GetValueOrDefault(family) + 1;
+            }
         }
 
         // Push time alone is not a change worth a write; it rides along with the next one.

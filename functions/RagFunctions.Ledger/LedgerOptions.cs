@@ -7,6 +7,11 @@ public sealed class LedgerOptions
 {
     public const string SectionName = "Ledger";
 
+    public const string DefaultMetricsUrl = "http://0.0.0.0:9410";
+
+    /// <summary>Where /metrics listens for Prometheus (the NetworkPolicy admits only Prometheus to this port).</summary>
+    public string MetricsUrl { get; set; } = DefaultMetricsUrl;
+
     /// <summary>Base URL of the Pushgateway, e.g. <c>http://pushgateway:9091</c>.</summary>
     public string? PushgatewayUrl { get; set; }
 
@@ -48,6 +53,12 @@ public sealed class LedgerOptions
     /// <summary>Partition of the state rows: one ledger per partition.</summary>
     public string StatePartition { get; set; } = "rag-ledger";
 
+    /// <summary>
+    /// Counter family → largest plausible increase of one instance in one fold (over all its series). A larger one is
+    /// still folded, and counted in rag_ledger_implausible_deltas_total{metric}. Defaults: <see cref="PlausibilityBounds"/>.
+    /// </summary>
+    public Dictionary<string, double> PlausibleMaxDelta { get; init; } = PlausibilityBounds.Defaults();
+
     /// <summary>This replica's id for the lease; default HOSTNAME (the pod name). Must differ between live replicas.</summary>
     public string? ReplicaId { get; set; }
 }
@@ -60,6 +71,11 @@ public sealed class LedgerOptionsValidator : IValidateOptions<LedgerOptions>
         if (!Uri.TryCreate(options.PushgatewayUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
         {
             errors.Add("Ledger:PushgatewayUrl must be an absolute http(s) URL (env Ledger__PushgatewayUrl).");
+        }
+
+        if (!Uri.TryCreate(options.MetricsUrl, UriKind.Absolute, out var metrics) || metrics.Scheme != Uri.UriSchemeHttp)
+        {
+            errors.Add("Ledger:MetricsUrl must be an absolute http URL to listen on, e.g. http://0.0.0.0:9410 (env Ledger__MetricsUrl).");
         }
 
         if (string.IsNullOrEmpty(options.Username) != string.IsNullOrEmpty(options.Password))
@@ -105,6 +121,14 @@ public sealed class LedgerOptionsValidator : IValidateOptions<LedgerOptions>
         if (string.IsNullOrWhiteSpace(options.StorageConnectionString))
         {
             errors.Add("Ledger:StorageConnectionString (or AzureWebJobsStorage) must be set: the state lives in Azure Table storage.");
+        }
+
+        foreach (var (family, bound) in options.PlausibleMaxDelta)
+        {
+            if (!family.StartsWith("rag_", StringComparison.Ordinal) || !double.IsFinite(bound) || bound <= 0)
+            {
+                errors.Add($"Ledger:PlausibleMaxDelta:{family} must name a rag_ counter and be a positive number.");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(options.StateTable) || string.IsNullOrWhiteSpace(options.StatePartition))

@@ -1,4 +1,8 @@
 using Azure.Data.Tables;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -26,7 +30,31 @@ public static class LedgerServiceCollectionExtensions
             return new LedgerStateStore(new TableClient(options.StorageConnectionString, options.StateTable), options.StatePartition);
         });
         services.AddHttpClient<PushgatewayClient>();
-        services.AddHostedService<LedgerWorker>();
+        services.AddSingleton<LedgerWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerWorker>());
         return services;
+    }
+
+    /// <summary>The ledger process: its composition, listening on <c>Ledger:MetricsUrl</c> for Prometheus.</summary>
+    public static WebApplicationBuilder AddLedgerHost(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddLedger(builder.Configuration);
+        builder.WebHost.UseUrls(builder.Configuration[$"{LedgerOptions.SectionName}:{nameof(LedgerOptions.MetricsUrl)}"] ?? LedgerOptions.DefaultMetricsUrl);
+        return builder;
+    }
+
+    /// <summary>
+    /// <c>GET /metrics</c>: the committed totals in the text format, for Prometheus (job="rag-ledger" comes from the
+    /// scrape config). A replica that must serve nothing (standby, or unsure of its lease) answers 200 with no series,
+    /// so a handover never shows two writers and never a reset. <c>GET /healthz</c>: 200 while the process serves HTTP.
+    /// </summary>
+    public static IEndpointRouteBuilder MapLedgerMetrics(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/metrics", async (LedgerWorker worker, CancellationToken cancellationToken) =>
+            Results.Text(await worker.RenderForScrapeAsync(cancellationToken) ?? string.Empty, "text/plain; version=0.0.4; charset=utf-8"));
+
+        // Probes use this, never /metrics: a probe's read of /metrics would start first-sample holds no scraper saw.
+        endpoints.MapGet("/healthz", () => Results.Text("ok"));
+        return endpoints;
     }
 }

@@ -8,7 +8,7 @@ namespace RagFunctions.Ledger;
 /// </summary>
 public sealed class LedgerState
 {
-    /// <summary>Family name → TYPE and HELP, so the ledger can re-push after a restart without the Pushgateway.</summary>
+    /// <summary>Family name → TYPE and HELP, so the ledger can serve its totals after a restart without the Pushgateway.</summary>
     public Dictionary<string, FamilyInfo> Families { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>Unit key (<c>family{labels}</c>, without job/instance) → totals of that counter or histogram label set.</summary>
@@ -34,8 +34,12 @@ public sealed class LedgerUnit
     /// <summary>Canonical label text without braces: <c>a="x",b="y"</c>, sorted by name.</summary>
     public required string Labels { get; init; }
 
-    /// <summary>Unix seconds when the ledger group carrying this unit at 0 was first accepted; null until then.</summary>
-    public double? FirstPushedAt { get; set; }
+    /// <summary>
+    /// Unix seconds when a scrape of /metrics first served this unit at 0; null until then. The JSON name is the one of
+    /// the pushing ledger, whose stamps (when its push of the zero was accepted) mean the same and stay valid.
+    /// </summary>
+    [JsonPropertyName("FirstPushedAt")]
+    public double? FirstServedAt { get; set; }
 
     /// <summary>Part (<see cref="SamplePart"/>) → total over all instances ever.</summary>
     public Dictionary<string, double> Values { get; init; } = new(StringComparer.Ordinal);
@@ -48,6 +52,9 @@ public sealed class InstanceMark
 
     /// <summary>Sample id → highest value folded so far (max watermark; never lowered). Zeros are left out to keep the state small.</summary>
     public Dictionary<string, double> Values { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The group was missing from the Pushgateway at the last fold before it went stale (counted once per disappearance).</summary>
+    public bool Vanished { get; set; }
 }
 
 public sealed class LedgerCounters
@@ -60,6 +67,18 @@ public sealed class LedgerCounters
     public long StaleReplaysIgnored { get; set; }
 
     public long TombstonedPushesDropped { get; set; }
+
+    /// <summary>Instance groups that disappeared from the Pushgateway before they went stale (deleted by someone else, or lost).</summary>
+    public long GroupsVanished { get; set; }
+
+    /// <summary>Groups found under the ledger's own job on the Pushgateway (forged or misconfigured), each push counted once.</summary>
+    public long ForeignGroups { get; set; }
+
+    /// <summary>Grouping key → push time of the foreign groups counted and not yet seen deleted.</summary>
+    public Dictionary<string, double> ForeignSeen { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Family → folds in which one instance's increase of that family exceeded its plausibility bound.</summary>
+    public Dictionary<string, long> ImplausibleDeltas { get; init; } = new(StringComparer.Ordinal);
 }
 
 [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]

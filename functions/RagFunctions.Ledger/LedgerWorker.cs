@@ -7,8 +7,10 @@ namespace RagFunctions.Ledger;
 
 /// <summary>
 /// One fold cycle every interval: read the head (lease), load the state if it moved, read all Pushgateway groups,
-/// fold, commit conditionally (ETag), then push the ledger group from exactly the committed state, then delete the
-/// groups retired by that commit. Every step is idempotent, so a crash anywhere is repaired by the next cycle.
+/// fold, commit conditionally (ETag), publish exactly the committed state for /metrics, then delete the groups retired
+/// by that commit and any group forged under the ledger's job. Every step is idempotent, so a crash anywhere is repaired
+/// by the next cycle. Only the lease holder serves, and only from committed state while its lease certainly holds:
+/// the standby and a holder whose cycle failed serve nothing, so the totals Prometheus scrapes never go down.
 /// </summary>
 public sealed class LedgerWorker(
     LedgerStateStore store,
@@ -22,12 +24,15 @@ public sealed class LedgerWorker(
     private readonly LedgerOptions _options = options.Value;
     private readonly string _replica = options.Value.ReplicaId!;
     private readonly ILedgerCycleObserver[] _observers = [.. observers];
+
+    // A cycle and a scrape never interleave: between cycles the in-memory state is the committed one (plus hold stamps).
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private LedgerHead? _head;
     private LedgerState? _state;
     private bool _dirty;
     private bool _standbyLogged;
-    private bool _pushgatewayTrouble;
-    private string? _pushgatewayStart;
+    private long _servableUntil;
+    private LedgerSelfMetrics? _self;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,6 +41,7 @@ public sealed class LedgerWorker(
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.FoldIntervalSeconds), time);
         do
         {
+            await _gate.WaitAsync(stoppingToken);
             try
             {
                 await RunCycleAsync(stoppingToken);
@@ -47,18 +53,54 @@ public sealed class LedgerWorker(
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                _pushgatewayTrouble |= ex is HttpRequestException or TaskCanceledException;
                 // The in-memory state may be ahead of the committed one: start from the store again.
                 Log.CycleFailed(logger, ex);
                 _state = null;
+            }
+            finally
+            {
+                _gate.Release();
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>One cycle; public so the steps read in order.</summary>
+    /// <summary>
+    /// The /metrics body: the committed totals with the first-sample hold, or null when this replica must serve nothing
+    /// (standby, no commit yet, last cycle failed, or its lease may have lapsed). Serving a unit's zero for the first
+    /// time starts its hold; the stamp is committed by the next cycle.
+    /// </summary>
+    public async Task<string?> RenderForScrapeAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_state is not { } state || _self is not { } self || Stopwatch.GetTimestamp() >= Volatile.Read(ref _servableUntil))
+            {
+                return null;
+            }
+
+            var now = Seconds(time.GetUtcNow());
+            var (text, firstServed) = LedgerExposition.Render(state, now, _options.FirstSampleHoldSeconds, self);
+            foreach (var unit in firstServed)
+            {
+                unit.FirstServedAt = now;
+                _dirty = true;
+            }
+
+            return text;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>One cycle; public so the steps read in order. The caller holds the gate.</summary>
     public async Task RunCycleAsync(CancellationToken cancellationToken)
     {
+        // Nothing is served while the state may move ahead of what is committed.
+        Volatile.Write(ref _servableUntil, 0);
         var head = await store.ReadHeadAsync(cancellationToken);
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (head is not null && head.Holder != _replica && head.LeaseUntilMs > nowMs)
@@ -81,19 +123,12 @@ public sealed class LedgerWorker(
         }
 
         var state = _state;
-        var started = await pushgateway.GetStartTimeAsync(cancellationToken);
         var json = await pushgateway.GetGroupsJsonAsync(cancellationToken);
-        var (groups, groupCount) = PushgatewayGroups.Parse(json, _options.InstanceJob);
+        var gateway = PushgatewayGroups.Parse(json, _options.InstanceJob, _options.LedgerJob);
         var now = Seconds(time.GetUtcNow());
-        if (_pushgatewayTrouble || (_pushgatewayStart is not null && _pushgatewayStart != started))
-        {
-            _dirty |= LedgerExposition.RestartHolds(state, now, _options.FirstSampleHoldSeconds);
-        }
-
-        _pushgatewayTrouble = false;
-        _pushgatewayStart = started;
-        var outcome = LedgerFold.Fold(state, groups, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds);
-        var changed = outcome.Changed || _dirty;
+        var outcome = LedgerFold.Fold(state, gateway.Instances, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds, _options.PlausibleMaxDelta);
+        var foreignChanged = LedgerFold.CountForeign(state, gateway.Foreign);
+        var changed = outcome.Changed || foreignChanged || _dirty;
         Completed(LedgerCycleStep.Folded, outcome.Changed);
 
         if (changed)
@@ -119,26 +154,12 @@ public sealed class LedgerWorker(
 
         Completed(LedgerCycleStep.Committed, outcome.Changed);
 
-        // Fencing: push only while the lease just renewed certainly still holds, so a replica that took over cannot be overtaken.
-        var elapsed = Stopwatch.GetElapsedTime(committedAt);
-        if (elapsed.TotalSeconds + (_options.HttpTimeoutMilliseconds / 1000.0) >= _options.LeaseSeconds)
-        {
-            Log.PushSkipped(logger, elapsed.TotalMilliseconds);
-            return;
-        }
-
-        var (text, unconfirmed) = LedgerExposition.Render(state, Seconds(time.GetUtcNow()), _options.FirstSampleHoldSeconds,
-            new LedgerSelfMetrics(now, groupCount));
-        await pushgateway.PutLedgerGroupAsync(text, cancellationToken);
-        var accepted = Seconds(time.GetUtcNow());
-        foreach (var unit in unconfirmed)
-        {
-            // The hold starts when the zero is on the Pushgateway; the stamp is committed by the next cycle, before any non-zero push.
-            unit.FirstPushedAt ??= accepted;
-            _dirty = true;
-        }
-
-        Completed(LedgerCycleStep.Pushed, outcome.Changed);
+        // Fencing: serve only while the lease just renewed certainly still holds (a scrape may take the HTTP timeout to
+        // be answered), so a replica that took over never serves beside an older state.
+        _self = new LedgerSelfMetrics(now, gateway.GroupCount, _options.PlausibleMaxDelta.Keys);
+        var servable = TimeSpan.FromSeconds(_options.LeaseSeconds - (_options.HttpTimeoutMilliseconds / 1000.0));
+        Volatile.Write(ref _servableUntil, committedAt + (long)(servable.TotalSeconds * Stopwatch.Frequency));
+        Completed(LedgerCycleStep.Published, outcome.Changed);
 
         var deleted = 0;
         foreach (var instance in outcome.Retire)
@@ -151,10 +172,22 @@ public sealed class LedgerWorker(
             }
         }
 
+        foreach (var group in gateway.Foreign)
+        {
+            await pushgateway.DeleteForeignGroupAsync(group, cancellationToken);
+            Log.ForeignGroupDeleted(logger, _options.LedgerJob, group.Key);
+        }
+
         if (changed)
         {
             await store.SweepAsync(_head, cancellationToken);
         }
+    }
+
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
     }
 
     private static double Seconds(DateTimeOffset at) => at.ToUnixTimeMilliseconds() / 1000.0;

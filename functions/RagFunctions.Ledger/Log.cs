@@ -22,6 +22,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 4006, Level = LogLevel.Information, Message = "Retired instance group {Instance}")]
     public static partial void Retired(ILogger logger, string instance);
 
-    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Skipping the ledger push: the lease may have lapsed ({ElapsedMs} ms since the commit)")]
-    public static partial void PushSkipped(ILogger logger, double elapsedMs);
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Deleted a group pushed under the ledger's own job {LedgerJob} ({GroupingKey}): only the ledger's /metrics carries its totals")]
+    public static partial void ForeignGroupDeleted(ILogger logger, string ledgerJob, string groupingKey);
 }

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Builder;
 using RagFunctions.Ledger;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.Services.AddLedger(builder.Configuration);
-await builder.Build().RunAsync();
+var builder = WebApplication.CreateSlimBuilder(args).AddLedgerHost();
+var app = builder.Build();
+app.MapLedgerMetrics();
+await app.RunAsync();

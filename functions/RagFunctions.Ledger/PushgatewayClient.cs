@@ -5,11 +5,9 @@ using Microsoft.Extensions.Options;
 
 namespace RagFunctions.Ledger;
 
-/// <summary>The three Pushgateway calls the ledger makes: read all groups, PUT its own group, DELETE a retired group.</summary>
+/// <summary>The Pushgateway calls the ledger makes: read all groups, DELETE a retired group or a group forged under its own job.</summary>
 public sealed class PushgatewayClient
 {
-    private static readonly MediaTypeHeaderValue TextFormat = MediaTypeHeaderValue.Parse("text/plain; version=0.0.4");
-
     private readonly HttpClient _http;
     private readonly LedgerOptions _options;
     private readonly string _baseUrl;
@@ -35,29 +33,25 @@ public sealed class PushgatewayClient
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
-    /// <summary>The Pushgateway's start time (<c>/api/v1/status</c>): a change means it restarted.</summary>
-    public async Task<string> GetStartTimeAsync(CancellationToken cancellationToken)
+    public Task DeleteInstanceGroupAsync(string instance, CancellationToken cancellationToken) =>
+        DeleteAsync($"/metrics/job/{Uri.EscapeDataString(_options.InstanceJob)}/instance/{Uri.EscapeDataString(instance)}", cancellationToken);
+
+    /// <summary>Deletes a group under the ledger's job; label values travel base64url-encoded, so any value (even with '/') is addressed exactly.</summary>
+    public Task DeleteForeignGroupAsync(ForeignGroup group, CancellationToken cancellationToken)
     {
-        using var request = Request(HttpMethod.Get, "/api/v1/status");
-        using var response = await _http.SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        using var document = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-        return document.RootElement.GetProperty("data").GetProperty("start_time").GetString() ?? string.Empty;
+        var path = new StringBuilder("/metrics/job/").Append(Uri.EscapeDataString(_options.LedgerJob));
+        foreach (var (name, value) in group.Labels)
+        {
+            var encoded = value.Length == 0 ? "=" : Convert.ToBase64String(Encoding.UTF8.GetBytes(value)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            path.Append('/').Append(name).Append("@base64/").Append(encoded);
+        }
+
+        return DeleteAsync(path.ToString(), cancellationToken);
     }
 
-    public async Task PutLedgerGroupAsync(string text, CancellationToken cancellationToken)
+    private async Task DeleteAsync(string path, CancellationToken cancellationToken)
     {
-        using var request = Request(HttpMethod.Put, $"/metrics/job/{Uri.EscapeDataString(_options.LedgerJob)}");
-        request.Content = new StringContent(text, Encoding.UTF8);
-        request.Content.Headers.ContentType = TextFormat;
-        using var response = await _http.SendAsync(request, cancellationToken);
-        response.EnsureSuccessStatusCode();
-    }
-
-    public async Task DeleteInstanceGroupAsync(string instance, CancellationToken cancellationToken)
-    {
-        using var request = Request(HttpMethod.Delete,
-            $"/metrics/job/{Uri.EscapeDataString(_options.InstanceJob)}/instance/{Uri.EscapeDataString(instance)}");
+        using var request = Request(HttpMethod.Delete, path);
         using var response = await _http.SendAsync(request, cancellationToken);
         if (response.StatusCode != HttpStatusCode.NotFound)
         {

@@ -104,6 +104,15 @@ public static class SamplePart
     }
 }
 
+/// <summary>A group on the Pushgateway under the ledger's own job: nobody may push there; the ledger counts and deletes it.</summary>
+/// <param name="Key">Its grouping key, canonical: <c>name=value</c> of its labels other than job, sorted, values URL-escaped.</param>
+/// <param name="Labels">Its grouping labels other than job, for the DELETE.</param>
+public sealed record ForeignGroup(string Key, IReadOnlyDictionary<string, string> Labels, double PushTime);
+
+/// <summary>What one read of the Pushgateway holds, for one fold.</summary>
+/// <param name="GroupCount">Groups of any job (for the ledger's own gauge).</param>
+public sealed record PushgatewaySnapshot(IReadOnlyList<InstanceGroup> Instances, IReadOnlyList<ForeignGroup> Foreign, int GroupCount);
+
 /// <summary>Reads the Pushgateway's <c>GET /api/v1/metrics</c> answer.</summary>
 public static class PushgatewayGroups
 {
@@ -111,24 +120,33 @@ public static class PushgatewayGroups
 
     /// <summary>
     /// The groups of <paramref name="instanceJob"/> that have an instance label, with only their rag_ counters and
-    /// histograms. The ledger's own group, other jobs and rag_ledger_* families are never folded.
+    /// histograms, and every group under <paramref name="ledgerJob"/> (which only a forger or a misconfigured client
+    /// pushes: the ledger serves its totals itself). Other jobs and rag_ledger_* families are never folded.
     /// </summary>
-    /// <returns>Those groups, and the number of groups of any job (for the ledger's own gauge), from one parse.</returns>
-    public static (IReadOnlyList<InstanceGroup> Instances, int GroupCount) Parse(string json, string instanceJob)
+    public static PushgatewaySnapshot Parse(string json, string instanceJob, string ledgerJob)
     {
         using var document = JsonDocument.Parse(json);
         var data = document.RootElement.GetProperty("data");
         var groups = new List<InstanceGroup>();
+        var foreign = new List<ForeignGroup>();
         foreach (var group in data.EnumerateArray())
         {
             var groupLabels = ReadLabels(group.GetProperty("labels"));
+            if (groupLabels.GetValueOrDefault("job") == ledgerJob)
+            {
+                var key = groupLabels.Where(l => l.Key != "job").ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+                var canonical = string.Join('/', key.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + Uri.EscapeDataString(l.Value)));
+                foreign.Add(new ForeignGroup(canonical, key, ReadPushTime(group)));
+                continue;
+            }
+
             if (!groupLabels.TryGetValue("job", out var job) || job != instanceJob
                 || !groupLabels.TryGetValue("instance", out var instance) || string.IsNullOrEmpty(instance))
             {
                 continue;
             }
 
-            var pushTime = double.NaN;
+            var pushTime = ReadPushTime(group);
             var families = new Dictionary<string, FamilyInfo>(StringComparer.Ordinal);
             var samples = new List<Sample>();
             foreach (var property in group.EnumerateObject())
@@ -140,16 +158,6 @@ public static class PushgatewayGroups
 
                 var name = property.Name;
                 var type = property.Value.TryGetProperty("type", out var t) ? t.GetString() : null;
-                if (name == "push_time_seconds")
-                {
-                    foreach (var metric in metrics.EnumerateArray())
-                    {
-                        _ = SamplePart.TryParseValue(metric.GetProperty("value").GetString() ?? "NaN", out pushTime);
-                    }
-
-                    continue;
-                }
-
                 if (!name.StartsWith("rag_", StringComparison.Ordinal) || name.StartsWith(LedgerFamilyPrefix, StringComparison.Ordinal)
                     || type is not ("COUNTER" or "HISTOGRAM"))
                 {
@@ -186,8 +194,12 @@ public static class PushgatewayGroups
             }
         }
 
-        return (groups, data.GetArrayLength());
+        return new PushgatewaySnapshot(groups, foreign, data.GetArrayLength());
     }
+
+    private static double ReadPushTime(JsonElement group) =>
+        group.TryGetProperty("push_time_seconds", out var family) && family.TryGetProperty("metrics", out var metrics)
+        && metrics.GetArrayLength() > 0 && SamplePart.TryParseValue(metrics[0].GetProperty("value").GetString() ?? "NaN", out var time) ? time : double.NaN;
 
     private static Dictionary<string, string> ReadLabels(JsonElement labels)
     {

@@ -6,7 +6,7 @@ namespace RagFunctions.Verify;
 
 /// <summary>
 /// The seed's verification checklist against a running stack: Pushgateway reachable, Prometheus scraping it with
-/// honor_labels, the ledger pushing, rag_ series present, rules loaded and healthy, Alertmanager connected, and every
+/// honor_labels, the ledger scraped and fresh, rag_ series present, rules loaded and healthy, Alertmanager connected, and every
 /// dashboard panel query returning data. Each check reports; none stops the others.
 /// </summary>
 public sealed partial class StackChecks(VerifyOptions options, StackHttp http)
@@ -38,7 +38,7 @@ public sealed partial class StackChecks(VerifyOptions options, StackHttp http)
 
         yield return await Guard("pushgateway-scraped", PushgatewayScrapedAsync, cancellationToken);
         yield return await Guard("honor-labels", HonorLabelsAsync, cancellationToken);
-        yield return await Guard("ledger-pushing", LedgerPushingAsync, cancellationToken);
+        yield return await Guard("ledger-fresh", LedgerFreshAsync, cancellationToken);
         yield return await Guard("rag-series", RagSeriesAsync, cancellationToken);
         yield return await Guard("rules-healthy", RulesHealthyAsync, cancellationToken);
         yield return await Guard("alertmanager-connected", AlertmanagerConnectedAsync, cancellationToken);
@@ -107,19 +107,28 @@ public sealed partial class StackChecks(VerifyOptions options, StackHttp http)
             : CheckResult.Fail(name, "no push_time_seconds series with a pushed job label: nothing pushed yet, or the job labels are rewritten");
     }
 
-    private async Task<CheckResult> LedgerPushingAsync(string name, CancellationToken ct)
+    /// <summary>Prometheus scrapes the ledger (some replica up) and the lease holder's last commit is recent.</summary>
+    private async Task<CheckResult> LedgerFreshAsync(string name, CancellationToken ct)
     {
-        var ages = await http.QueryAsync(Prometheus, $"time() - push_time_seconds{{job=\"{LedgerJob}\"}}", ct);
+        var up = await http.QueryAsync(Prometheus, $"up{{job=\"{LedgerJob}\"}}", ct);
+        if (up.Count == 0 || up.All(s => s.Value < 1))
+        {
+            return CheckResult.Fail(name, up.Count == 0
+                ? $"no up{{job=\"{LedgerJob}\"}}: Prometheus has no scrape job for the ledger's /metrics"
+                : $"up{{job=\"{LedgerJob}\"}} is 0 for all {up.Count} targets: Prometheus cannot scrape the ledger (is it running, is its port admitted?)");
+        }
+
+        var ages = await http.QueryAsync(Prometheus, $"time() - rag_ledger_last_fold_timestamp_seconds{{job=\"{LedgerJob}\"}}", ct);
         if (ages.Count == 0)
         {
-            return CheckResult.Fail(name, $"no push_time_seconds{{job=\"{LedgerJob}\"}}: the ledger has not pushed (is it running and pointed at this Pushgateway?)");
+            return CheckResult.Fail(name, $"no rag_ledger_last_fold_timestamp_seconds{{job=\"{LedgerJob}\"}}: no ledger replica serves its totals (standby only, or it cannot commit)");
         }
 
         var age = ages.Min(s => s.Value);
         var text = age.ToString("0.0", CultureInfo.InvariantCulture);
         return age <= options.MaxLedgerAge.TotalSeconds
-            ? CheckResult.Pass(name, $"last ledger push {text}s ago")
-            : CheckResult.Fail(name, $"last ledger push {text}s ago, over {options.MaxLedgerAge.TotalSeconds}s: the ledger is stalled or stopped");
+            ? CheckResult.Pass(name, $"{up.Count(s => s.Value >= 1)} ledger target(s) up, last commit {text}s ago")
+            : CheckResult.Fail(name, $"last ledger commit {text}s ago, over {options.MaxLedgerAge.TotalSeconds}s: the ledger is stalled or stopped");
     }
 
     private async Task<CheckResult> RagSeriesAsync(string name, CancellationToken ct)

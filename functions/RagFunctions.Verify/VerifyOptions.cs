@@ -28,7 +28,7 @@ public sealed record VerifyOptions(
           --dashboards DIR         dashboards/*.json whose panel queries must return data (default: <repo>/dashboards)
           --rules FILE             the rules template naming the expected rule groups
                                    (default: <repo>/terraform/modules/monitoring/rules/rag-rules.yaml)
-          --max-ledger-age SECONDS the ledger must have pushed within this (default: 60)
+          --max-ledger-age SECONDS the ledger must have committed within this (default: 60)
           --no-kubernetes          not a cluster: skip panels that read kube-state-metrics or KEDA (kube_*, keda_*)
           --rate-interval DURATION what Grafana's $__rate_interval becomes (default: 1m)
           --timeout SECONDS        bound of each HTTP request (default: 10)

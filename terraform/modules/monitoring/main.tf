@@ -150,6 +150,10 @@ resource "helm_release" "kube_prometheus_stack" {
       name  = "prometheus.additionalPodMonitors[0].namespaceSelector.matchNames[0]"
       value = var.keda_namespace
     },
+    {
+      name  = "prometheus.additionalPodMonitors[1].namespaceSelector.matchNames[0]"
+      value = var.app_namespace
+    },
   ]
 }
 

@@ -10,7 +10,7 @@ public sealed class KedaManifestTests
 {
     public static TheoryData<string> Kustomizations => new() { "keda/base", "keda/overlays/dev", "keda/overlays/prod-example" };
 
-    private static readonly HashSet<string> CoreKinds = ["Namespace", "ServiceAccount", "Deployment", "Service", "ConfigMap", "Secret"];
+    private static readonly HashSet<string> CoreKinds = ["Namespace", "ServiceAccount", "Deployment", "Service", "ConfigMap", "Secret", "NetworkPolicy"];
 
     private static readonly string[] HttpFunctions = ["QueryFunction", "SubmitBatchFunction", "BatchStatusFunction"];
     private static readonly string[] QueueFunctions = ["ProcessQueryMessage", "RecordPoisonMessage"];

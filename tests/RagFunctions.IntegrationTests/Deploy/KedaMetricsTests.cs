@@ -81,6 +81,7 @@ public sealed partial class KedaMetricsTests
         var relabelings = new JsonArray([.. (monitor["metricRelabelings"]?.AsArray() ?? []).Select(r => (JsonNode)new JsonObject(
             r!.AsObject().Select(kv => KeyValuePair.Create(SnakeCase(kv.Key), kv.Value?.DeepClone()))))]);
         return $$"""
+            scrape_configs:
               - job_name: serviceMonitor/keda/keda-operator/0
                 honor_labels: false
                 static_configs:

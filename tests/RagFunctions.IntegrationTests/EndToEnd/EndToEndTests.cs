@@ -66,7 +66,8 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             ["burn_rate_hours"] = "6",
             ["runbook_base_url"] = RunbookBaseUrl,
         });
-        await using var prometheus = await PrometheusServer.StartAsync(pushgateway.Port, rules, alertmanager.Port);
+        var ledgerPort = FreePort.Next();
+        await using var prometheus = await PrometheusServer.StartAsync(pushgateway.Port, [ledgerPort], rules, alertmanager.Port);
         await Poll.UntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
 
         // Priced answers, with bursts of 429 ThrottlingException so rag_llm_errors_total and the throttled outcome get data.
@@ -88,7 +89,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             ["HttpTimeoutMilliseconds"] = "1000",
             ["TombstoneRetentionSeconds"] = "3600",
         };
-        var ledger = LedgerProcess.Start(ledgerSettings);
+        var ledger = LedgerProcess.Start(ledgerSettings, metricsPort: ledgerPort);
         var running = new List<AppInstance>();
         using var stopSteady = new CancellationTokenSource();
         try
@@ -193,7 +194,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
             var killedAt = Now() - workloadStart;
             await Task.Delay(TimeSpan.FromSeconds(3));
             ledger.Dispose();
-            ledger = LedgerProcess.Start(ledgerSettings);
+            ledger = LedgerProcess.Start(ledgerSettings, metricsPort: ledgerPort);
             output.WriteLine($"{watch.Elapsed}: ledger SIGKILLed at +{killedAt:F1} s, restarted at +{Now() - workloadStart:F1} s");
             await Task.WhenAll(runs);
             output.WriteLine($"{watch.Elapsed}: {EphemeralInstances} ephemeral instances ended");
@@ -225,7 +226,7 @@ public sealed partial class EndToEndTests(AzuriteFixture azurite, ITestOutputHel
                 .Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal) || t.Key.StartsWith("rag_token_usage_total{", StringComparison.Ordinal))
                 .ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
             const string LedgerCostAndTokens = "{job=\"rag-ledger\",__name__=~\"rag_cost_dollars_total|rag_token_usage_total\"}";
-            await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "every instance group retired");
+            await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 0, TimeSpan.FromSeconds(30), "every instance group retired");
             await Poll.UntilAsync(async () => SeriesComparison.Mismatches(expected, await prometheus.QueryAsync(LedgerCostAndTokens)).Count == 0,
                 TimeSpan.FromSeconds(20), "ledger cost and token series equal the truth in Prometheus", () => ledger.Output);
             var costTruth = expected.Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal)).Sum(t => t.Value);

@@ -7,7 +7,7 @@ namespace RagFunctions.IntegrationTests.Faults;
 
 /// <summary>
 /// Ground truth for the metrics path: the sum, over every instance group in the Pushgateway, of what that instance pushed
-/// last, compared series by series with the ledger's group. Only valid while no group has been retired, so the fault
+/// last, compared series by series with what the ledger serves on its /metrics. Only valid while no group has been retired, so the fault
 /// tests run the ledger with a stale age longer than the test.
 /// </summary>
 internal static partial class LedgerCheck
@@ -30,9 +30,15 @@ internal static partial class LedgerCheck
     });
 
     /// <summary>rag_ series of one job in the Pushgateway, summed over its groups, keyed without job and instance.</summary>
-    public static async Task<Dictionary<string, double>> SumOfJobAsync(PushgatewayServer pushgateway, string job)
+    public static async Task<Dictionary<string, double>> SumOfJobAsync(PushgatewayServer pushgateway, string job) =>
+        Sum(await Http.GetStringAsync(new Uri(pushgateway.Url, "/metrics")), job);
+
+    /// <summary>The ledger's rag_ totals as its /metrics serves them (rag_ledger_* self-metrics left out).</summary>
+    public static async Task<Dictionary<string, double>> LedgerTotalsAsync(LedgerProcess ledger) => Sum(await ledger.ScrapeAsync(), job: null);
+
+    /// <summary>rag_ series of a text exposition, of <paramref name="job"/> only (null: every series), summed and keyed without job and instance.</summary>
+    private static Dictionary<string, double> Sum(string text, string? job)
     {
-        var text = await Http.GetStringAsync(new Uri(pushgateway.Url, "/metrics"));
         var sums = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var line in text.Split('\n'))
         {
@@ -43,7 +49,7 @@ internal static partial class LedgerCheck
             }
 
             var labels = Label().Matches(match.Groups["labels"].Value).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value, StringComparer.Ordinal);
-            if (labels.GetValueOrDefault("job") != job)
+            if (job is not null && labels.GetValueOrDefault("job") != job)
             {
                 continue;
             }
@@ -55,7 +61,7 @@ internal static partial class LedgerCheck
         return sums;
     }
 
-    /// <summary>Waits until the ledger group equals the sum of the instance groups; returns both.</summary>
+    /// <summary>Waits until the ledger's /metrics equals the sum of the instance groups; returns both.</summary>
     public static async Task<(Dictionary<string, double> Pushed, Dictionary<string, double> Ledger)> WaitForConvergenceAsync(
         PushgatewayServer pushgateway, LedgerProcess ledger, TimeSpan timeout)
     {
@@ -63,7 +69,7 @@ internal static partial class LedgerCheck
         while (true)
         {
             var pushed = await SumOfJobAsync(pushgateway, "rag-functions");
-            var folded = await SumOfJobAsync(pushgateway, "rag-ledger");
+            var folded = await LedgerTotalsAsync(ledger);
             var mismatches = SeriesComparison.Mismatches(pushed, folded);
             if (pushed.Count > 0 && mismatches.Count == 0)
             {

@@ -9,9 +9,36 @@ namespace RagFunctions.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class LedgerProcess : IDisposable
 {
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly BackgroundServer _process;
 
-    private LedgerProcess(BackgroundServer process) => _process = process;
+    private LedgerProcess(BackgroundServer process, int metricsPort)
+    {
+        _process = process;
+        MetricsPort = metricsPort;
+    }
+
+    /// <summary>Loopback port of its /metrics, the port Prometheus scrapes.</summary>
+    public int MetricsPort { get; }
+
+    public Uri MetricsUrl => new($"http://127.0.0.1:{MetricsPort}/metrics");
+
+    /// <summary>Waits until its HTTP endpoint answers (/healthz, which starts no first-sample hold).</summary>
+    public Task WaitUntilListeningAsync(TimeSpan timeout) => Poll.UntilAsync(async () =>
+    {
+        try
+        {
+            using var response = await Http.GetAsync(new Uri(MetricsUrl, "/healthz"));
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }, timeout, $"the ledger listens on {MetricsUrl}", () => Output);
+
+    /// <summary>One GET of /metrics, as a scrape: it starts the first-sample hold of any series served at 0 for the first time.</summary>
+    public async Task<string> ScrapeAsync() => await Http.GetStringAsync(MetricsUrl);
 
     private static string AssemblyPath(string name)
     {
@@ -27,8 +54,10 @@ public sealed class LedgerProcess : IDisposable
 
     /// <param name="settings">Ledger settings, without the <c>Ledger__</c> prefix.</param>
     /// <param name="crashAt">SIGKILL at this step of the first cycle that folds new data; null: never.</param>
-    public static LedgerProcess Start(IReadOnlyDictionary<string, string> settings, LedgerCycleStep? crashAt = null)
+    /// <param name="metricsPort">Loopback port for /metrics (a replica restarted keeps its port, as a pod keeps its scrape target); null: a free one.</param>
+    public static LedgerProcess Start(IReadOnlyDictionary<string, string> settings, LedgerCycleStep? crashAt = null, int? metricsPort = null)
     {
+        var port = metricsPort ?? FreePort.Next();
         var environment = new Dictionary<string, string>
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
@@ -39,6 +68,8 @@ public sealed class LedgerProcess : IDisposable
             environment["Ledger__" + key] = value;
         }
 
+        environment["Ledger__MetricsUrl"] = $"http://127.0.0.1:{port}";
+
         var assembly = "RagFunctions.Ledger";
         if (crashAt is { } step)
         {
@@ -46,7 +77,7 @@ public sealed class LedgerProcess : IDisposable
             assembly = "RagFunctions.CrashingLedger";
         }
 
-        return new LedgerProcess(BackgroundServer.Launch("ledger", "dotnet", ["exec", AssemblyPath(assembly)], environment: environment));
+        return new LedgerProcess(BackgroundServer.Launch("ledger", "dotnet", ["exec", AssemblyPath(assembly)], environment: environment), port);
     }
 
     /// <summary>SIGKILL by PID, as a node failure would.</summary>

@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace RagFunctions.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A real Prometheus scraping one Pushgateway every second with honor_labels (or the given targets), queried through its HTTP API; optionally
-/// evaluating a rules file every second and sending alerts to an Alertmanager.
+/// A real Prometheus scraping, every second, one Pushgateway with honor_labels and the ledger replicas' /metrics as job
+/// rag-ledger, with the scrape configs the project ships (<see cref="ScrapeConfigs"/>), or whatever a test gives it;
+/// queried through its HTTP API; optionally evaluating a rules file every second and sending alerts to an Alertmanager.
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
 {
@@ -23,19 +24,39 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     public Uri Url => new($"http://127.0.0.1:{_server.Port}");
 
+    /// <summary>
+    /// The two scrape jobs as scripts/dev, the compose file and Terraform write them. The Pushgateway job keeps pushed
+    /// labels (honor_labels) but drops any series pushed under job="rag-ledger": only the ledger's own /metrics carries
+    /// the totals. The ledger job gives every replica's series one instance label, so a handover between replicas (only
+    /// the lease holder serves) continues the same series instead of starting new ones.
+    /// </summary>
+    public static string ScrapeConfigs(int pushgatewayPort, IEnumerable<int> ledgerPorts) => $"""
+        scrape_configs:
+          - job_name: pushgateway
+            honor_labels: true
+            static_configs:
+              - targets: ["127.0.0.1:{pushgatewayPort}"]
+            metric_relabel_configs:
+              - source_labels: [job]
+                regex: rag-ledger
+                action: drop
+          - job_name: rag-ledger
+            static_configs:
+              - targets: [{string.Join(", ", ledgerPorts.Select(p => $"\"127.0.0.1:{p}\""))}]
+            metric_relabel_configs:
+              - target_label: instance
+                replacement: rag-ledger
+
+        """;
+
     /// <param name="pushgatewayPort">Loopback port of the Pushgateway to scrape.</param>
+    /// <param name="ledgerPorts">Loopback /metrics ports of the ledger replicas to scrape as job rag-ledger.</param>
     /// <param name="rules">Rendered rules file text (evaluated every second), or null for none.</param>
     /// <param name="alertmanagerPort">Loopback port of an Alertmanager to send alerts to, or null for none.</param>
-    public static Task<PrometheusServer> StartAsync(int pushgatewayPort, string? rules = null, int? alertmanagerPort = null) =>
-        StartWithScrapeConfigsAsync($"""
-              - job_name: pushgateway
-                honor_labels: true
-                static_configs:
-                  - targets: ["127.0.0.1:{pushgatewayPort}"]
+    public static Task<PrometheusServer> StartAsync(int pushgatewayPort, IEnumerable<int> ledgerPorts, string? rules = null, int? alertmanagerPort = null) =>
+        StartWithScrapeConfigsAsync(ScrapeConfigs(pushgatewayPort, ledgerPorts), rules, alertmanagerPort);
 
-            """, rules, alertmanagerPort);
-
-    /// <param name="scrapeConfigs">The items of scrape_configs, as YAML indented under it.</param>
+    /// <param name="scrapeConfigs">The whole scrape_configs section, as YAML at the top level.</param>
     /// <param name="rules">Rendered rules file text (evaluated every second), or null for none.</param>
     /// <param name="alertmanagerPort">Loopback port of an Alertmanager to send alerts to, or null for none.</param>
     public static async Task<PrometheusServer> StartWithScrapeConfigsAsync(string scrapeConfigs, string? rules = null, int? alertmanagerPort = null)
@@ -57,7 +78,6 @@ public sealed class PrometheusServer : IAsyncDisposable
             global:
               scrape_interval: {ScrapeIntervalSeconds}s
               evaluation_interval: {ScrapeIntervalSeconds}s
-            scrape_configs:
 
             """ + scrapeConfigs + ruleFiles + alerting);
         var port = FreePort.Next();

@@ -9,8 +9,8 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// <summary>
 /// One run of the ledger under every fault, shared by the facts of <see cref="LedgerUnderFaultsTests"/>: real Azurite,
 /// Pushgateway and Prometheus; 40 simulated pods (short-lived, SIGKILLed, replaying their final push); two ledger
-/// replicas started at once, each crashing at every step of a fold cycle in turn; a Pushgateway restart; the lease
-/// holder SIGKILLed and kept down; retired groups pushed again. The run records what the facts assert on.
+/// replicas started at once (both scraped by Prometheus as job rag-ledger), each crashing at every step of a fold cycle
+/// in turn; a Pushgateway restart; the lease holder SIGKILLed and kept down; retired groups pushed again. The run records what the facts assert on.
 /// </summary>
 public sealed class LedgerUnderFaultsRun : IAsyncLifetime
 {
@@ -51,15 +51,15 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
         await _azurite.InitializeAsync();
         var watch = Stopwatch.StartNew();
         await using var pushgateway = await PushgatewayServer.StartAsync();
-        await using var prometheus = await PrometheusServer.StartAsync(pushgateway.Port);
+        int[] ledgerPorts = [FreePort.Next(), FreePort.Next()];
+        await using var prometheus = await PrometheusServer.StartAsync(pushgateway.Port, ledgerPorts);
         var settings = LedgerSettings.For(pushgateway, _azurite.ConnectionString, "ledger" + Guid.NewGuid().ToString("N")[..8], foldSeconds: 1, staleAfter: StaleAfterSeconds, hold: HoldSeconds, lease: 4);
 
-        // The hold is only meaningful once Prometheus scrapes: a zero pushed before its first scrape is never seen.
         await Poll.UntilAsync(async () => (await prometheus.QueryAsync("up{job=\"pushgateway\"} == 1")).Count == 1, TimeSpan.FromSeconds(20), "Prometheus scrapes the Pushgateway");
         TestStart = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
         // Double start: replica a (crashing at every step in turn) and replica b, both from the first second.
-        using var replicas = new Supervisor(settings, ["a", "b"], [.. CrashPlan], Crashes);
+        using var replicas = new Supervisor(settings, ["a", "b"], ledgerPorts, [.. CrashPlan], Crashes);
         replicas.Start();
 
         var random = new Random(20240611);
@@ -102,20 +102,20 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
         Log.Add($"{watch.Elapsed}: all {instances} instances ended");
 
         // A late re-push of instances already retired must be dropped, not counted again.
-        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(30), "stale groups retired");
+        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 0, TimeSpan.FromSeconds(30), "stale groups retired");
         foreach (var instance in retiredReplays)
         {
             await instance.PushUntilAcceptedAsync();
         }
 
-        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 1, TimeSpan.FromSeconds(15), "re-pushed retired groups deleted again");
+        await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 0, TimeSpan.FromSeconds(15), "re-pushed retired groups deleted again");
         await Poll.UntilAsync(async () => SeriesComparison.Mismatches(TruthTotals, await prometheus.QueryAsync(LedgerSeries)).Count == 0, TimeSpan.FromSeconds(20), "ledger series equal the truth in Prometheus");
         await Task.Delay(TimeSpan.FromSeconds(2 * PrometheusServer.ScrapeIntervalSeconds));
 
         var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         var window = $"{(int)Math.Ceiling(end - TestStart) + 5}s";
-        replicas.Dispose();
 
+        // The replicas keep running while Prometheus is queried: their series go stale in Prometheus once they stop.
         Latest = await prometheus.QueryAsync(LedgerSeries);
         Raw = await prometheus.RawSamplesAsync($"{LedgerSeries}[{window}]");
         GroupsLeft = await pushgateway.GroupsAsync();
@@ -143,6 +143,7 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
         Log.Add($"ledger sum(rag_cost_dollars_total{{job=rag-ledger}}): {LedgerCostTotal.ToString("R", CultureInfo.InvariantCulture)}  rel error {Math.Abs(LedgerCostTotal - costTruth) / costTruth:E2}");
         Log.Add($"ledger sum(increase(...{{job=rag-ledger}})):    {ledgerIncrease.ToString("R", CultureInfo.InvariantCulture)}  error {Percent(ledgerIncrease, costTruth)} (window-edge extrapolation)");
         Log.Add($"ledger series: {Latest.Count}, groups left: {GroupsLeft.Count}, duration {watch.Elapsed}");
+        replicas.Dispose();
     }
 
     public double TruthCost => TruthTotals.Where(t => t.Key.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal)).Sum(t => t.Value);
@@ -155,7 +156,8 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
     /// Keeps the ledger replicas running, both started at once: after each injected crash the replica restarts with the
     /// next step of the crash plan, so whichever replica holds the lease crashes at every step in turn.
     /// </summary>
-    private sealed class Supervisor(Dictionary<string, string> settings, string[] replicas, List<LedgerCycleStep> plan, List<LedgerCycleStep> crashes) : IDisposable
+    /// <param name="ports">Each replica's /metrics port, kept across its restarts (Prometheus scrapes both).</param>
+    private sealed class Supervisor(Dictionary<string, string> settings, string[] replicas, int[] ports, List<LedgerCycleStep> plan, List<LedgerCycleStep> crashes) : IDisposable
     {
         private readonly CancellationTokenSource _stop = new(); // Not disposed: Dispose may run twice (explicit, then using).
         private readonly object _gate = new();
@@ -225,7 +227,7 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
                         if (_current[i] is null && _paused != i)
                         {
                             _crashAt[i] = plan.Count > 0 ? plan[0] : null;
-                            _current[i] = LedgerProcess.Start(new Dictionary<string, string>(settings) { ["ReplicaId"] = replicas[i] }, _crashAt[i]);
+                            _current[i] = LedgerProcess.Start(new Dictionary<string, string>(settings) { ["ReplicaId"] = replicas[i] }, _crashAt[i], ports[i]);
                         }
                     }
                 }

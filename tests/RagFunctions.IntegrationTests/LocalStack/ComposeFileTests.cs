@@ -150,7 +150,7 @@ public sealed partial class ComposeFileTests
             .Select(t => t!.GetValue<string>()).Where(t => !t.StartsWith("localhost:", StringComparison.Ordinal))
             .Select(t => ("prometheus target", new Uri($"http://{t}"))));
 
-        Assert.Equal(["alertmanager", "azurite", "prometheus", "pushgateway"], urls.Select(u => u.Url.Host).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(["alertmanager", "azurite", "ledger", "prometheus", "pushgateway"], urls.Select(u => u.Url.Host).Distinct().Order(StringComparer.Ordinal));
         foreach (var (user, url) in urls)
         {
             Assert.True(Model.Services.TryGetValue(url.Host, out var target), $"{user}: {url} names no service of the compose file");
@@ -256,6 +256,21 @@ public sealed partial class ComposeFileTests
     {
         var script = string.Join(' ', Model.Services["rules"].Command);
         Assert.All(RulesTemplate.Placeholders, p => Assert.Contains($"s|$${{{p}}}|", script, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PrometheusScrapesTheLedgerServiceAndDropsGroupsPushedUnderItsJob()
+    {
+        var jobs = YamlJson.LoadSingle(DeployPaths.Repo("scripts", "compose", "prometheus.yml"))!["scrape_configs"]!.AsArray();
+        var ledger = jobs.Single(j => j.Str("job_name") == "rag-ledger")!;
+        var target = new Uri("http://" + ledger["static_configs"]![0]!["targets"]![0]!.GetValue<string>());
+        var pushgatewayDrop = jobs.Single(j => j.Str("job_name") == "pushgateway")!["metric_relabel_configs"]!.AsArray()
+            .Single(r => r.Str("action") == "drop")!;
+
+        Assert.Equal(new Uri(Model.Services["ledger"].Environment["Ledger__MetricsUrl"]).Port, target.Port);
+        Assert.Contains(target.Host, Model.Services.Keys);
+        Assert.Equal(("job", "rag-ledger"), (pushgatewayDrop["source_labels"]![0]!.GetValue<string>(), pushgatewayDrop.Str("regex")));
+        Assert.Equal("rag-ledger", ledger["metric_relabel_configs"]!.AsArray().Single(r => r.Str("target_label") == "instance")!.Str("replacement"));
     }
 
     [Fact]

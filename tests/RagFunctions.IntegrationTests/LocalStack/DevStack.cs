@@ -33,7 +33,7 @@ public sealed class DevStack : IAsyncLifetime
         _ = Prerequisites.Prometheus;
         _ = Prerequisites.Alertmanager;
 
-        var ports = DistinctFreePorts(6);
+        var ports = DistinctFreePorts(7);
         Pushgateway = new Uri($"http://127.0.0.1:{ports[3]}");
         Prometheus = new Uri($"http://127.0.0.1:{ports[4]}");
         Alertmanager = new Uri($"http://127.0.0.1:{ports[5]}");
@@ -44,6 +44,7 @@ public sealed class DevStack : IAsyncLifetime
         _environment["RAG_DEV_PUSHGATEWAY_PORT"] = Text(ports[3]);
         _environment["RAG_DEV_PROMETHEUS_PORT"] = Text(ports[4]);
         _environment["RAG_DEV_ALERTMANAGER_PORT"] = Text(ports[5]);
+        _environment["RAG_DEV_LEDGER_PORT"] = Text(ports[6]);
         _environment["RAG_DEV_SCRAPE_INTERVAL"] = "1s";
         _environment["RAG_DEV_FOLD_SECONDS"] = "1";
         _environment["RAG_DEV_SETUP"] = "skip";

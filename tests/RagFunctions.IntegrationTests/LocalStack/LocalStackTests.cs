@@ -7,7 +7,7 @@ internal static class VerifyReport
 {
     public static readonly string[] Checks =
     [
-        "pushgateway-reachable", "prometheus-reachable", "pushgateway-scraped", "honor-labels", "ledger-pushing",
+        "pushgateway-reachable", "prometheus-reachable", "pushgateway-scraped", "honor-labels", "ledger-fresh",
         "rag-series", "rules-healthy", "alertmanager-connected", "alertmanager-reachable",
     ];
 
@@ -68,11 +68,11 @@ public sealed class DegradedLocalStackTests(DevStack stack) : IClassFixture<DevS
         Assert.True(healthy.ExitCode == 0, $"the stack never verified healthy:\n{healthy.Output}");
 
         stack.Kill("ledger");
-        var noLedger = await stack.VerifyUntilAsync(r => VerifyReport.Fails(r, "ledger-pushing"), TimeSpan.FromSeconds(30));
+        var noLedger = await stack.VerifyUntilAsync(r => VerifyReport.Fails(r, "ledger-fresh"), TimeSpan.FromSeconds(30));
         var status = await stack.DevAsync("status", TimeSpan.FromSeconds(30));
 
         Assert.Equal(1, noLedger.ExitCode);
-        Assert.True(VerifyReport.Fails(noLedger, "ledger-pushing"), noLedger.Output);
+        Assert.True(VerifyReport.Fails(noLedger, "ledger-fresh"), noLedger.Output);
         Assert.Contains("PASS  pushgateway-reachable:", noLedger.StandardOutput, StringComparison.Ordinal);
         Assert.NotEqual(0, status.ExitCode);
         Assert.Matches(@"(?m)^\s+ledger\s+down", status.StandardOutput);

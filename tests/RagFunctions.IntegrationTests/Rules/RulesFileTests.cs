@@ -7,7 +7,7 @@ public sealed partial class RulesFileTests
     private static readonly string[] ContractAlerts =
     [
         "DailyBudgetExceeded", "MonthlyBudgetExceeded", "BudgetBurnRateHigh", "HighCostSpike", "PushgatewayDown",
-        "MetricsPushFailing", "LedgerStalled", "HighP95Latency", "LLMErrorRate", "LLMThrottling", "UnpricedModelUsage",
+        "MetricsPushFailing", "LedgerStalled", "LedgerForeignGroups", "LedgerGroupsVanished", "LedgerImplausibleDelta", "HighP95Latency", "LLMErrorRate", "LLMThrottling", "UnpricedModelUsage",
         "PoisonMessages", "QueueBacklogGrowing",
     ];
 

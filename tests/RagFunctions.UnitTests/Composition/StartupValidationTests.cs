@@ -10,17 +10,11 @@ public sealed class StartupValidationTests
 {
     private static OptionsValidationException StartWith(params (string Key, string Value)[] overrides)
     {
-        var settings = new Dictionary<string, string?>
+        var configuration = TestConfiguration.From(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
             ["Rag:CorpusPath"] = Path.Combine(AppContext.BaseDirectory, "corpus"),
-        };
-        foreach (var (key, value) in overrides)
-        {
-            settings[key] = value;
-        }
-
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        }, overrides);
         var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
         services.AddRagFunctions(configuration);
         using var provider = services.BuildServiceProvider();
@@ -38,6 +32,14 @@ public sealed class StartupValidationTests
         var error = StartWith((key, value));
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PushingUnderTheLedgersJobFailsAtStart()
+    {
+        var error = StartWith(("Rag:Push:Enabled", "true"), ("Rag:Push:Url", "http://pg:9091"), ("Rag:Push:Job", "rag-ledger"));
+
+        Assert.Contains("Rag:Push:Job must differ from Rag:Push:LedgerJob", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ public sealed class LedgerExpositionTests
 {
     private static readonly LedgerSelfMetrics Self = new(100, 2);
 
-    private static LedgerState StateWithCostAndHistogram(double? firstPushedAt)
+    private static LedgerState StateWithCostAndHistogram(double? firstServedAt)
     {
         var state = new LedgerState();
         state.Families["rag_cost_dollars_total"] = new("counter", "Total estimated cost of the RAG pipeline in USD.");
@@ -15,14 +15,14 @@ public sealed class LedgerExpositionTests
         {
             Family = "rag_cost_dollars_total",
             Labels = "environment=\"dev\",model=\"m\"",
-            FirstPushedAt = firstPushedAt,
+            FirstServedAt = firstServedAt,
             Values = { [SamplePart.Counter] = 0.1 + 0.2 },
         };
         state.Units["h"] = new LedgerUnit
         {
             Family = "rag_retrieved_documents",
             Labels = "environment=\"dev\"",
-            FirstPushedAt = firstPushedAt,
+            FirstServedAt = firstServedAt,
             Values =
             {
                 [SamplePart.Bucket(double.PositiveInfinity)] = 3,
@@ -36,28 +36,28 @@ public sealed class LedgerExpositionTests
     }
 
     [Fact]
-    public void RendersANewSeriesAtZeroAndReportsItUnconfirmed()
+    public void RendersANewSeriesAtZeroAndReportsItServedForTheFirstTime()
     {
-        var state = StateWithCostAndHistogram(firstPushedAt: null);
+        var state = StateWithCostAndHistogram(firstServedAt: null);
 
-        var (text, unconfirmed) = LedgerExposition.Render(state, 100, 60, Self);
+        var (text, firstServed) = LedgerExposition.Render(state, 100, 60, Self);
 
         Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0\n", text);
         Assert.Contains("rag_retrieved_documents_bucket{environment=\"dev\",le=\"+Inf\"} 0\n", text);
         Assert.Contains("rag_retrieved_documents_sum{environment=\"dev\"} 0\n", text);
         Assert.Contains("rag_retrieved_documents_count{environment=\"dev\"} 0\n", text);
-        Assert.Equal(2, unconfirmed.Count);
+        Assert.Equal(2, firstServed.Count);
     }
 
     [Fact]
-    public void KeepsASeriesAtZeroUntilTheHoldHasPassedSinceItsFirstPush()
+    public void KeepsASeriesAtZeroUntilTheHoldHasPassedSinceItWasFirstServed()
     {
-        var state = StateWithCostAndHistogram(firstPushedAt: 50);
+        var state = StateWithCostAndHistogram(firstServedAt: 50);
 
-        var (held, unconfirmed) = LedgerExposition.Render(state, 109.9, 60, Self);
+        var (held, firstServed) = LedgerExposition.Render(state, 109.9, 60, Self);
         var (exposed, _) = LedgerExposition.Render(state, 110, 60, Self);
 
-        Assert.Empty(unconfirmed);
+        Assert.Empty(firstServed);
         Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0\n", held);
         Assert.Contains("rag_cost_dollars_total{environment=\"dev\",model=\"m\"} 0.30000000000000004\n", exposed);
     }
@@ -65,7 +65,7 @@ public sealed class LedgerExpositionTests
     [Fact]
     public void RendersHistogramsAsBucketsInBoundOrderThenSumAndCountWithTypeAndHelp()
     {
-        var (text, _) = LedgerExposition.Render(StateWithCostAndHistogram(firstPushedAt: 0), 100, 60, Self);
+        var (text, _) = LedgerExposition.Render(StateWithCostAndHistogram(firstServedAt: 0), 100, 60, Self);
 
         var expected = """
             # HELP rag_retrieved_documents Passages retrieved per query.
@@ -84,7 +84,7 @@ public sealed class LedgerExpositionTests
     [Fact]
     public void ExposesItsOwnMetricsUnderTheNeverFoldedPrefix()
     {
-        var state = StateWithCostAndHistogram(firstPushedAt: 0);
+        var state = StateWithCostAndHistogram(firstServedAt: 0);
         state.Counters.GroupsRetired = 7;
 
         var (text, _) = LedgerExposition.Render(state, 100, 60, Self);
@@ -92,18 +92,5 @@ public sealed class LedgerExpositionTests
         Assert.Contains("rag_ledger_groups_retired_total 7\n", text);
         Assert.Contains("rag_ledger_last_fold_timestamp_seconds 100\n", text);
         Assert.Contains("rag_ledger_pushgateway_groups 2\n", text);
-    }
-
-    [Fact]
-    public void RestartsTheHoldOnlyOfSeriesStillHeldAtZero()
-    {
-        var state = StateWithCostAndHistogram(firstPushedAt: 0);
-        state.Units["h"].FirstPushedAt = 80;
-
-        var restarted = LedgerExposition.RestartHolds(state, 100, 60);
-
-        Assert.True(restarted);
-        Assert.Equal(0, state.Units["c"].FirstPushedAt);
-        Assert.Null(state.Units["h"].FirstPushedAt);
     }
 }

@@ -23,7 +23,7 @@ public sealed class PushgatewayGroupsTests
     [Fact]
     public void ReadsOnlyRagCountersAndHistogramsOfInstanceGroups()
     {
-        var group = Assert.Single(PushgatewayGroups.Parse(Json, "rag-functions").Instances);
+        var group = Assert.Single(PushgatewayGroups.Parse(Json, "rag-functions", "rag-ledger").Instances);
 
         Assert.Equal("pod-1-ab", group.Instance);
         Assert.Equal(1.795967487378934e+09, group.PushTime);
@@ -36,12 +36,29 @@ public sealed class PushgatewayGroupsTests
     }
 
     [Fact]
-    public void NeverReadsTheLedgersOwnGroup()
+    public void NeverFoldsAGroupUnderTheLedgersJobButReportsItAsForeign()
     {
-        var (instances, groupCount) = PushgatewayGroups.Parse(Json, "some-other-job");
+        var (instances, foreign, groupCount) = PushgatewayGroups.Parse(Json, "rag-ledger", "rag-ledger");
 
         Assert.Empty(instances);
+        var group = Assert.Single(foreign);
+        Assert.Equal((string.Empty, 1.7e9), (group.Key, group.PushTime));
+        Assert.Empty(group.Labels);
         Assert.Equal(2, groupCount);
+    }
+
+    [Fact]
+    public void KeysAForeignGroupByItsGroupingLabelsOtherThanJob()
+    {
+        const string json = """
+            {"status":"success","data":[{"labels":{"job":"rag-ledger","instance":"x/y","zone":"a"},
+             "push_time_seconds":{"type":"GAUGE","metrics":[{"labels":{},"value":"5"}]}}]}
+            """;
+
+        var group = Assert.Single(PushgatewayGroups.Parse(json, "rag-functions", "rag-ledger").Foreign);
+
+        Assert.Equal("instance=x%2Fy/zone=a", group.Key);
+        Assert.Equal("x/y", group.Labels["instance"]);
     }
 
     [Fact]

@@ -52,4 +52,21 @@ public sealed class PushOptionsValidatorTests
 
         Assert.Contains("Username and Rag:Push:Password", result.FailureMessage);
     }
+
+    [Theory]
+    [InlineData("rag-ledger", null)]
+    [InlineData("spend-ledger", "spend-ledger")]
+    public void RejectsAPushJobEqualToTheLedgerJob(string job, string? ledgerJob)
+    {
+        var options = new PushOptions { Enabled = true, Url = "http://pg:9091", Job = job };
+        if (ledgerJob is not null)
+        {
+            options.LedgerJob = ledgerJob;
+        }
+
+        var result = Validator.Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Rag:Push:Job must differ from Rag:Push:LedgerJob", result.FailureMessage);
+    }
 }

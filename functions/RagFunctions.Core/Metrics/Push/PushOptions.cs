@@ -19,6 +19,12 @@ public sealed class PushOptions
     public string Job { get; set; } = "rag-functions";
 
     /// <summary>
+    /// The ledger's job label (its <c>Ledger:LedgerJob</c>). The pusher refuses to push under it: the ledger's totals
+    /// are scraped from the ledger alone, and a group under its job on the Pushgateway would be read as totals.
+    /// </summary>
+    public string LedgerJob { get; set; } = "rag-ledger";
+
+    /// <summary>
     /// Prefix of the grouping key instance label, replacing the pod name (HOSTNAME). A random start nonce is always
     /// appended (<c>&lt;prefix&gt;-&lt;nonce&gt;</c>), so the group is unique per process, which the ledger relies on:
     /// two processes never share a group, whatever is configured. The effective value is <c>MetricsPusher.Instance</c>.
@@ -87,6 +93,11 @@ public sealed class PushOptionsValidator : IValidateOptions<PushOptions>
         if (string.IsNullOrWhiteSpace(options.Job) || PushOptions.UrlSafe(options.Job) != options.Job)
         {
             errors.Add("Rag:Push:Job must be a non-empty URL-safe name ([A-Za-z0-9._-]).");
+        }
+
+        if (string.Equals(options.Job, options.LedgerJob, StringComparison.Ordinal))
+        {
+            errors.Add($"Rag:Push:Job must differ from Rag:Push:LedgerJob ('{options.LedgerJob}'): that job label belongs to the ledger's totals, and pods pushing under it would forge them.");
         }
 
         if (!string.IsNullOrEmpty(options.Instance) && PushOptions.UrlSafe(options.Instance) != options.Instance)
