@@ -219,10 +219,11 @@ public sealed class BedrockConverseChatClientTests
     [Fact]
     public async Task MapsAttemptTimeoutToTimeoutAfterRetrying()
     {
-        await using var standIn = await BedrockStandIn.StartAsync(_ => new CannedResponse(200, BedrockStandIn.ConverseJson(), Delay: TimeSpan.FromSeconds(5)));
+        await using var standIn = await BedrockStandIn.StartAsync(_ => new CannedResponse(200, BedrockStandIn.ConverseJson(), Delay: TimeSpan.FromSeconds(10)));
         await using var services = BedrockTestHost.Build(standIn, new Dictionary<string, string?>
         {
-            ["Rag:Generation:Bedrock:TimeoutSeconds"] = "1",
+            // 2 s, not 1: at a load average of 30 a retry cancelled after 1 s did not always reach the stand-in, which counts arrivals.
+            ["Rag:Generation:Bedrock:TimeoutSeconds"] = "2",
             ["Rag:Generation:Bedrock:MaxRetries"] = "1",
         });
 
