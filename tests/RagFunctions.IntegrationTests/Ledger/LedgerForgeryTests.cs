@@ -10,6 +10,7 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// (scraping the ledger as job rag-ledger, with the scrape configs the project ships): forging the ledger's job changes
 /// nothing Prometheus stores, deleting a live pod group and pushing an absurd value are counted.
 /// </summary>
+[Collection(LedgerRunsCollection.Name)]
 public sealed class LedgerForgeryTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private const string LedgerSum = "sum(rag_cost_dollars_total{job=\"rag-ledger\"})";

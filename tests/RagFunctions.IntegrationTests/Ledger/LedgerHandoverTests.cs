@@ -10,6 +10,7 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// Two real ledger replicas on one state table (Azurite) and one Pushgateway: the standby's /metrics serves no series
 /// while the lease holder serves the totals, and once the holder is SIGKILLed the standby serves the same totals.
 /// </summary>
+[Collection(LedgerRunsCollection.Name)]
 public sealed class LedgerHandoverTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     [Fact]

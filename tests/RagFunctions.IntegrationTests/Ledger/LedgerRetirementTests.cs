@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 namespace RagFunctions.IntegrationTests.Ledger;
 
 /// <summary>The ledger stays bounded and exact through 10,000 short pod lifetimes (real Pushgateway, Azurite and ledger process).</summary>
+[Collection(LedgerRunsCollection.Name)]
 public sealed class LedgerRetirementTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     [Fact]

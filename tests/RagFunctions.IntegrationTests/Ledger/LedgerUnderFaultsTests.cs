@@ -7,6 +7,7 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// The ledger's five invariants, one fact each, over one shared run under every fault (<see cref="LedgerUnderFaultsRun"/>),
 /// so a broken invariant fails on its own and hides none of the others.
 /// </summary>
+[Collection(LedgerRunsCollection.Name)]
 public sealed class LedgerUnderFaultsTests : IClassFixture<LedgerUnderFaultsRun>
 {
     private readonly LedgerUnderFaultsRun _run;
