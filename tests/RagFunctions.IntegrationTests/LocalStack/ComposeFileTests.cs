@@ -102,7 +102,7 @@ public sealed partial class ComposeFileTests
     {
         foreach (var service in Model.Services.Values.Where(s => s.Image != "ragfunctions:local"))
         {
-            var (repository, tag) = KustomizeRender.SplitImage(service.Image!);
+            var (repository, tag) = Kustomize.SplitImage(service.Image!);
             Assert.True(Images.TryGetValue(repository, out var image), $"{service.Name}: no recorded facts for image {repository}; read its Dockerfile and add them");
             Assert.True(image!.Tag == tag, $"{service.Name}: the facts are recorded for {repository}:{image.Tag}, the file pins {tag}; read that tag's Dockerfile again");
             Assert.Null(service.User);
