@@ -73,6 +73,11 @@ public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger
         };
         problem.Detail = UserText.Bound(problem.Detail ?? string.Empty, InputErrors.MaxDetailBytes);
         problem.Extensions["traceId"] = traceId;
+        if (exception is RequestRejectedException { AcceptEncoding: { } acceptEncoding })
+        {
+            httpContext.Response.Headers.AcceptEncoding = acceptEncoding;
+        }
+
         if (exception is ModelCallFailedException { IsTransient: true } transient)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling((transient.RetryAfter ?? DefaultRetryAfter).TotalSeconds));
