@@ -15,6 +15,7 @@ namespace RagFunctions.Core.Batches;
 /// <summary>Submit a batch (table row + one queue message per question), process one message, report status.</summary>
 public sealed partial class BatchService(
     BatchStorage storage,
+    BatchRowClaims claims,
     RagPipeline pipeline,
     QueryValidator validator,
     RagMetrics metrics,
@@ -28,6 +29,9 @@ public sealed partial class BatchService(
     private const string UnknownBatch = "Invalid queue message: unknown batch or index out of range.";
     private const int MaxStoredChars = 30_000;
     private const int MaxCachedBatches = 10_000;
+
+    // How often a duplicate delivery looks again while another delivery holds the row's claim.
+    private static readonly TimeSpan ClaimPollInterval = TimeSpan.FromMilliseconds(250);
 
     // Batch id → question count; a batch row never changes once written, so one read per batch per process.
     private readonly ConcurrentDictionary<string, int> _batchCounts = new(StringComparer.Ordinal);
@@ -78,8 +82,9 @@ public sealed partial class BatchService(
 
     /// <summary>
     /// Answers one queued question and writes its result row once; the message counts in rag_requests_total once, with
-    /// its final outcome, by whichever delivery writes that row. A redelivered message whose row exists is not answered
-    /// again; a concurrent duplicate is answered (and metered: that spend is real) but writes and counts nothing.
+    /// its final outcome, by whichever delivery writes that row. The delivery claims the row before it calls the model
+    /// (<see cref="BatchRowClaims"/>): a redelivered message whose row exists is not answered again, and a concurrent
+    /// duplicate waits for the claim's owner instead of calling the model too.
     /// A message that cannot be processed (not schema version 1, unknown batch or index) and transient model failures
     /// are rethrown, so the queue retries and, after maxDequeueCount, poisons the message; the poison handler records and
     /// counts it.
@@ -96,12 +101,56 @@ public sealed partial class BatchService(
         }
 
         var rowKey = ResultEntity.RowKeyOf(message.Index);
-        if (await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
+        var claim = await ClaimAsync(message, rowKey, cancellationToken);
+        if (claim is null)
         {
             Log.AlreadyAnswered(logger, message.BatchId, message.Index);
             return;
         }
 
+        try
+        {
+            await AnswerAsync(delivery, message, rowKey, cancellationToken);
+        }
+        finally
+        {
+            // Written or failed: either way the next delivery need not wait for the lease.
+            await claims.ReleaseAsync(claim);
+        }
+    }
+
+    /// <summary>
+    /// This delivery's claim on the row, or null once the row exists. While another delivery holds a live claim this one
+    /// waits, holding its message (the host keeps renewing its lease), and makes no model call: it completes once the
+    /// row is written, or takes the claim over when its owner released it or let it expire.
+    /// </summary>
+    private async Task<ClaimEntity?> ClaimAsync(BatchMessage message, string rowKey, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
+            {
+                return null;
+            }
+
+            if (await claims.TryClaimAsync(message.BatchId, rowKey, cancellationToken) is { } claim)
+            {
+                // The previous owner may have written the row and released its claim since the look above.
+                if (!await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
+                {
+                    return claim;
+                }
+
+                await claims.ReleaseAsync(claim);
+                return null;
+            }
+
+            await Task.Delay(ClaimPollInterval, time, cancellationToken);
+        }
+    }
+
+    private async Task AnswerAsync(QueueDelivery delivery, BatchMessage message, string rowKey, CancellationToken cancellationToken)
+    {
         var result = new ResultEntity
         {
             PartitionKey = message.BatchId,
@@ -337,7 +386,7 @@ public sealed partial class BatchService(
         [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Batch {BatchId} question {Index} was already answered; redelivery skipped")]
         public static partial void AlreadyAnswered(ILogger logger, string batchId, int index);
 
-        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Batch {BatchId} question {Index} was answered twice concurrently; the second row was not written")]
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Batch {BatchId} question {Index} was answered twice (a claim expired while its owner still worked); the second row was not written")]
         public static partial void DuplicateResult(ILogger logger, string batchId, int index);
 
         [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Rejected queue message: {Reason}")]
