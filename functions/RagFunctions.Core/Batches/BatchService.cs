@@ -265,11 +265,16 @@ public sealed partial class BatchService(
             throw new BatchNotFoundException(batchId);
         }
 
+        // One snapshot: the counts and the page both come from the rows this one query sees. Result rows are insert-only,
+        // so the page's rows, read next, are exactly as they were; a row that lands in between is left to the next poll.
+        // So the counts agree with the page, never decrease between polls, and status only moves queued → running → done.
         int succeeded = 0, failed = 0;
         decimal cost = 0;
+        var seen = new SortedSet<int>();
         await foreach (var row in storage.Results.QueryAsync<ResultEntity>(
-            r => r.PartitionKey == batchId, select: [nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)], cancellationToken: cancellationToken))
+            r => r.PartitionKey == batchId, select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)], cancellationToken: cancellationToken))
         {
+            seen.Add(row.Index);
             if (row.Status == ResultStatus.Succeeded)
             {
                 succeeded++;
@@ -282,32 +287,38 @@ public sealed partial class BatchService(
             cost += decimal.Parse(row.CostUsd, CultureInfo.InvariantCulture);
         }
 
-        var page = await PageAsync(batchId, firstIndex!.Value, pageSize, cancellationToken);
+        var page = await PageAsync(batchId, seen, firstIndex!.Value, pageSize, cancellationToken);
         var count = batch.Value.Count;
         var completed = succeeded + failed;
         var state = completed == 0 ? BatchStates.Queued : completed >= count ? BatchStates.Done : BatchStates.Running;
         return new BatchStatusView(batchId, state, count, completed, succeeded, failed, cost, batch.Value.SubmittedAt, page.Results, page.Next);
     }
 
-    /// <summary>Up to <paramref name="pageSize"/> rows from index <paramref name="firstIndex"/> on, and the token of the rows after them.</summary>
-    private async Task<(List<BatchResultView> Results, string? Next)> PageAsync(string batchId, int firstIndex, int pageSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// The rows of <paramref name="seen"/> from index <paramref name="firstIndex"/> on, up to <paramref name="pageSize"/>,
+    /// and the token of the seen rows after them.
+    /// </summary>
+    private async Task<(List<BatchResultView> Results, string? Next)> PageAsync(
+        string batchId, SortedSet<int> seen, int firstIndex, int pageSize, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey ge {ResultEntity.RowKeyOf(firstIndex)}");
-        var results = new List<BatchResultView>(pageSize);
-        var more = false;
-        // One row past the page tells whether a next page exists; the service may split a query into short pages.
-        await foreach (var row in storage.Results.QueryAsync<ResultEntity>(filter, maxPerPage: pageSize + 1, cancellationToken: cancellationToken))
+        var indices = seen.GetViewBetween(firstIndex, int.MaxValue).Take(pageSize + 1).ToList();
+        var more = indices.Count > pageSize;
+        var onPage = indices.Take(pageSize).ToHashSet();
+        var results = new List<BatchResultView>(onPage.Count);
+        if (onPage.Count > 0)
         {
-            if (results.Count == pageSize)
+            var filter = TableClient.CreateQueryFilter(
+                $"PartitionKey eq {batchId} and RowKey ge {ResultEntity.RowKeyOf(indices[0])} and RowKey le {ResultEntity.RowKeyOf(indices[onPage.Count - 1])}");
+            await foreach (var row in storage.Results.QueryAsync<ResultEntity>(filter, cancellationToken: cancellationToken))
             {
-                more = true;
-                break;
+                if (onPage.Contains(row.Index))
+                {
+                    results.Add(ToView(row));
+                }
             }
-
-            results.Add(ToView(row));
         }
 
-        return (results, more ? ResultPageToken.Create(batchId, results[^1].Index + 1) : null);
+        return (results, more ? ResultPageToken.Create(batchId, indices[pageSize - 1] + 1) : null);
     }
 
     private static BatchResultView ToView(ResultEntity r) => new(

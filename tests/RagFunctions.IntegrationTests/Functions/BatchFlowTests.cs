@@ -132,6 +132,52 @@ public sealed class BatchFlowTests(AppHostFixture app)
     }
 
     [Fact]
+    public async Task EveryStatusPolledWhileTheBatchRunsIsOneConsistentSnapshot()
+    {
+        var questions = Enumerable.Range(0, 20).Select(i => $"Question {i}: what does the LedgerStalled alert mean?").ToArray();
+        var id = await SubmitAsync(questions);
+        using var stop = new CancellationTokenSource();
+        var pump = Pump();
+        var running = pump.RunAsync(stop.Token);
+        var states = new[] { "queued", "running", "done" };
+        var (lastState, lastCompleted, polls) = (0, 0, 0);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            while (lastState < 2)
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the batch was not done within 60 s");
+                var status = await StatusAsync(id, "?pageSize=200");
+                polls++;
+                var (completed, succeeded, failed) = (status.GetProperty("completed").GetInt32(), status.GetProperty("succeeded").GetInt32(), status.GetProperty("failed").GetInt32());
+                var results = status.GetProperty("results").EnumerateArray().ToList();
+                var state = Array.IndexOf(states, status.GetProperty("status").GetString());
+                var context = $"poll {polls}: {status}";
+
+                // The counts agree with each other, with the status and with the page (200 rows hold the whole batch).
+                Assert.Equal(succeeded + failed, completed);
+                Assert.Equal(completed == 0 ? 0 : completed < questions.Length ? 1 : 2, state);
+                Assert.True(results.Count == completed, context);
+                Assert.Equal(succeeded, results.Count(r => r.GetProperty("status").GetString() == "succeeded"));
+                Assert.Equal(status.GetProperty("costUsd").GetDecimal(), results.Sum(r => r.GetProperty("costUsd").GetDecimal()));
+                Assert.Equal(JsonValueKind.Null, status.GetProperty("continuationToken").ValueKind);
+                // Never backwards between polls.
+                Assert.True(completed >= lastCompleted, context);
+                Assert.True(state >= lastState, context);
+                (lastState, lastCompleted) = (state, completed);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+
+        Assert.Equal(questions.Length, lastCompleted);
+        Assert.True(polls >= 2, $"only {polls} polls: the batch was never seen before it was done");
+    }
+
+    [Fact]
     public async Task RedeliveredMessageDoesNotWriteASecondRow()
     {
         var id = await SubmitAsync("What does LedgerStalled mean?");
