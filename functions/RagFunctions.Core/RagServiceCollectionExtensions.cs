@@ -61,6 +61,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<QueryValidator>();
         services.AddSingleton<RagPipeline>();
         services.AddSingleton<BatchStorage>();
+        services.AddSingleton<BatchRowClaims>();
         services.AddSingleton<BatchService>();
         return services;
     }

@@ -63,7 +63,12 @@ public sealed class InProcessFunctionHost : IAsyncDisposable
         SendAsync(method, pathAndQuery, body is null ? null : Encoding.UTF8.GetBytes(body), contentType, cancellationToken);
 
     /// <summary>Same, with the body as raw bytes (bodies that are not valid UTF-8).</summary>
-    public async Task<HttpCallResult> SendAsync(string method, string pathAndQuery, byte[]? body, string? contentType, CancellationToken cancellationToken = default)
+    public Task<HttpCallResult> SendAsync(string method, string pathAndQuery, byte[]? body, string? contentType, CancellationToken cancellationToken = default) =>
+        SendAsync(method, pathAndQuery, body, contentType, new Dictionary<string, string>(), cancellationToken);
+
+    /// <summary>Same, with request headers (e.g. Content-Encoding).</summary>
+    public async Task<HttpCallResult> SendAsync(
+        string method, string pathAndQuery, byte[]? body, string? contentType, IReadOnlyDictionary<string, string> requestHeaders, CancellationToken cancellationToken = default)
     {
         var (path, query) = SplitQuery(pathAndQuery);
         var route = HttpRoutes.Match(method, path);
@@ -84,6 +89,11 @@ public sealed class InProcessFunctionHost : IAsyncDisposable
         }
 
         http.Request.ContentType = contentType;
+        foreach (var (name, value) in requestHeaders)
+        {
+            http.Request.Headers[name] = value;
+        }
+
         http.Response.Body = new MemoryStream();
 
         var context = new TestFunctionContext(new TestFunctionDefinition(route.Function, "httpTrigger"), scope.ServiceProvider, cancellationToken);

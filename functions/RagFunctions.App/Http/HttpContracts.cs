@@ -25,7 +25,7 @@ public static class BatchRequestBody
 /// <summary>202 body of POST /api/batches.</summary>
 public sealed record BatchAcceptedBody(string BatchId, int Count, string StatusUrl);
 
-/// <summary>A request refused before its content is read (media type, charset, size): a 4xx other than 400.</summary>
+/// <summary>A request refused before its content is read (media type, charset, content encoding, size): a 4xx other than 400.</summary>
 public sealed class RequestRejectedException(int status, string title, string detail) : Exception(detail)
 {
     public int Status { get; } = status;
@@ -33,4 +33,7 @@ public sealed class RequestRejectedException(int status, string title, string de
     public string Title { get; } = title;
 
     public string Detail { get; } = detail;
+
+    /// <summary>The Accept-Encoding header of the response, for a 415 refusing a request's Content-Encoding.</summary>
+    public string? AcceptEncoding { get; init; }
 }

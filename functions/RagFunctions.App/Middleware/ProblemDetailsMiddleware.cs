@@ -17,7 +17,9 @@ namespace RagFunctions.App.Middleware;
 /// per-field <c>errors</c>, shaped like ASP.NET's ValidationProblemDetails), an unavailable model or missing model
 /// credentials are 503, and anything unexpected is a 500 that carries a trace id. No problem names a .NET type or
 /// carries a stack trace, user input is quoted through <see cref="UserText"/>, and a detail stays under 1 KB.
-/// Rejected input is counted here, at the edge, as rag_requests_total{trigger="http",outcome="invalid"}.
+/// A rejected query (of <see cref="RagMiddleware.QueryFunctions"/>) is counted here, at the edge, as
+/// rag_requests_total{trigger="http",outcome="invalid"}; any other rejected request is not a query and shows only in
+/// rag_function_invocations_total.
 /// </summary>
 public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
 {
@@ -34,7 +36,10 @@ public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger
             var httpContext = context.GetHttpContext() ?? throw new InvalidOperationException("HTTP function without an HttpContext.", ex);
             if (ex is InvalidRequestException or RequestRejectedException)
             {
-                metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Invalid);
+                if (RagMiddleware.QueryFunctions.Contains(context.FunctionDefinition.Name))
+                {
+                    metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Invalid);
+                }
             }
             else if (ex is not BatchNotFoundException and not ModelCallFailedException and not ModelCredentialsException)
             {
@@ -68,6 +73,11 @@ public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger
         };
         problem.Detail = UserText.Bound(problem.Detail ?? string.Empty, InputErrors.MaxDetailBytes);
         problem.Extensions["traceId"] = traceId;
+        if (exception is RequestRejectedException { AcceptEncoding: { } acceptEncoding })
+        {
+            httpContext.Response.Headers.AcceptEncoding = acceptEncoding;
+        }
+
         if (exception is ModelCallFailedException { IsTransient: true } transient)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling((transient.RetryAfter ?? DefaultRetryAfter).TotalSeconds));

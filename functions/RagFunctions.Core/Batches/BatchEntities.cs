@@ -66,6 +66,23 @@ public sealed class ResultEntity : ITableEntity
     public static string RowKeyOf(int index) => index.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 }
 
+/// <summary>A claim on one result row while its question is answered: PartitionKey = batch id, RowKey = the result's row key.</summary>
+public sealed class ClaimEntity : ITableEntity
+{
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = string.Empty;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    /// <summary>A random id per claim, so a log line or a look at the table tells owners apart.</summary>
+    public string Owner { get; set; } = string.Empty;
+
+    public DateTimeOffset ExpiresAt { get; set; }
+}
+
 public static class ResultStatus
 {
     public const string Succeeded = "succeeded";

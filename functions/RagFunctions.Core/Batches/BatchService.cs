@@ -15,6 +15,7 @@ namespace RagFunctions.Core.Batches;
 /// <summary>Submit a batch (table row + one queue message per question), process one message, report status.</summary>
 public sealed partial class BatchService(
     BatchStorage storage,
+    BatchRowClaims claims,
     RagPipeline pipeline,
     QueryValidator validator,
     RagMetrics metrics,
@@ -28,6 +29,9 @@ public sealed partial class BatchService(
     private const string UnknownBatch = "Invalid queue message: unknown batch or index out of range.";
     private const int MaxStoredChars = 30_000;
     private const int MaxCachedBatches = 10_000;
+
+    // How often a duplicate delivery looks again while another delivery holds the row's claim.
+    private static readonly TimeSpan ClaimPollInterval = TimeSpan.FromMilliseconds(250);
 
     // Batch id → question count; a batch row never changes once written, so one read per batch per process.
     private readonly ConcurrentDictionary<string, int> _batchCounts = new(StringComparer.Ordinal);
@@ -78,8 +82,9 @@ public sealed partial class BatchService(
 
     /// <summary>
     /// Answers one queued question and writes its result row once; the message counts in rag_requests_total once, with
-    /// its final outcome, by whichever delivery writes that row. A redelivered message whose row exists is not answered
-    /// again; a concurrent duplicate is answered (and metered: that spend is real) but writes and counts nothing.
+    /// its final outcome, by whichever delivery writes that row. The delivery claims the row before it calls the model
+    /// (<see cref="BatchRowClaims"/>): a redelivered message whose row exists is not answered again, and a concurrent
+    /// duplicate waits for the claim's owner instead of calling the model too.
     /// A message that cannot be processed (not schema version 1, unknown batch or index) and transient model failures
     /// are rethrown, so the queue retries and, after maxDequeueCount, poisons the message; the poison handler records and
     /// counts it.
@@ -96,12 +101,56 @@ public sealed partial class BatchService(
         }
 
         var rowKey = ResultEntity.RowKeyOf(message.Index);
-        if (await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
+        var claim = await ClaimAsync(message, rowKey, cancellationToken);
+        if (claim is null)
         {
             Log.AlreadyAnswered(logger, message.BatchId, message.Index);
             return;
         }
 
+        try
+        {
+            await AnswerAsync(delivery, message, rowKey, cancellationToken);
+        }
+        finally
+        {
+            // Written or failed: either way the next delivery need not wait for the lease.
+            await claims.ReleaseAsync(claim);
+        }
+    }
+
+    /// <summary>
+    /// This delivery's claim on the row, or null once the row exists. While another delivery holds a live claim this one
+    /// waits, holding its message (the host keeps renewing its lease), and makes no model call: it completes once the
+    /// row is written, or takes the claim over when its owner released it or let it expire.
+    /// </summary>
+    private async Task<ClaimEntity?> ClaimAsync(BatchMessage message, string rowKey, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
+            {
+                return null;
+            }
+
+            if (await claims.TryClaimAsync(message.BatchId, rowKey, cancellationToken) is { } claim)
+            {
+                // The previous owner may have written the row and released its claim since the look above.
+                if (!await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
+                {
+                    return claim;
+                }
+
+                await claims.ReleaseAsync(claim);
+                return null;
+            }
+
+            await Task.Delay(ClaimPollInterval, time, cancellationToken);
+        }
+    }
+
+    private async Task AnswerAsync(QueueDelivery delivery, BatchMessage message, string rowKey, CancellationToken cancellationToken)
+    {
         var result = new ResultEntity
         {
             PartitionKey = message.BatchId,
@@ -216,11 +265,16 @@ public sealed partial class BatchService(
             throw new BatchNotFoundException(batchId);
         }
 
+        // One snapshot: the counts and the page both come from the rows this one query sees. Result rows are insert-only,
+        // so the page's rows, read next, are exactly as they were; a row that lands in between is left to the next poll.
+        // So the counts agree with the page, never decrease between polls, and status only moves queued → running → done.
         int succeeded = 0, failed = 0;
         decimal cost = 0;
+        var seen = new SortedSet<int>();
         await foreach (var row in storage.Results.QueryAsync<ResultEntity>(
-            r => r.PartitionKey == batchId, select: [nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)], cancellationToken: cancellationToken))
+            r => r.PartitionKey == batchId, select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)], cancellationToken: cancellationToken))
         {
+            seen.Add(row.Index);
             if (row.Status == ResultStatus.Succeeded)
             {
                 succeeded++;
@@ -233,32 +287,38 @@ public sealed partial class BatchService(
             cost += decimal.Parse(row.CostUsd, CultureInfo.InvariantCulture);
         }
 
-        var page = await PageAsync(batchId, firstIndex!.Value, pageSize, cancellationToken);
+        var page = await PageAsync(batchId, seen, firstIndex!.Value, pageSize, cancellationToken);
         var count = batch.Value.Count;
         var completed = succeeded + failed;
         var state = completed == 0 ? BatchStates.Queued : completed >= count ? BatchStates.Done : BatchStates.Running;
         return new BatchStatusView(batchId, state, count, completed, succeeded, failed, cost, batch.Value.SubmittedAt, page.Results, page.Next);
     }
 
-    /// <summary>Up to <paramref name="pageSize"/> rows from index <paramref name="firstIndex"/> on, and the token of the rows after them.</summary>
-    private async Task<(List<BatchResultView> Results, string? Next)> PageAsync(string batchId, int firstIndex, int pageSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// The rows of <paramref name="seen"/> from index <paramref name="firstIndex"/> on, up to <paramref name="pageSize"/>,
+    /// and the token of the seen rows after them.
+    /// </summary>
+    private async Task<(List<BatchResultView> Results, string? Next)> PageAsync(
+        string batchId, SortedSet<int> seen, int firstIndex, int pageSize, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey ge {ResultEntity.RowKeyOf(firstIndex)}");
-        var results = new List<BatchResultView>(pageSize);
-        var more = false;
-        // One row past the page tells whether a next page exists; the service may split a query into short pages.
-        await foreach (var row in storage.Results.QueryAsync<ResultEntity>(filter, maxPerPage: pageSize + 1, cancellationToken: cancellationToken))
+        var indices = seen.GetViewBetween(firstIndex, int.MaxValue).Take(pageSize + 1).ToList();
+        var more = indices.Count > pageSize;
+        var onPage = indices.Take(pageSize).ToHashSet();
+        var results = new List<BatchResultView>(onPage.Count);
+        if (onPage.Count > 0)
         {
-            if (results.Count == pageSize)
+            var filter = TableClient.CreateQueryFilter(
+                $"PartitionKey eq {batchId} and RowKey ge {ResultEntity.RowKeyOf(indices[0])} and RowKey le {ResultEntity.RowKeyOf(indices[onPage.Count - 1])}");
+            await foreach (var row in storage.Results.QueryAsync<ResultEntity>(filter, cancellationToken: cancellationToken))
             {
-                more = true;
-                break;
+                if (onPage.Contains(row.Index))
+                {
+                    results.Add(ToView(row));
+                }
             }
-
-            results.Add(ToView(row));
         }
 
-        return (results, more ? ResultPageToken.Create(batchId, results[^1].Index + 1) : null);
+        return (results, more ? ResultPageToken.Create(batchId, indices[pageSize - 1] + 1) : null);
     }
 
     private static BatchResultView ToView(ResultEntity r) => new(
@@ -337,7 +397,7 @@ public sealed partial class BatchService(
         [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Batch {BatchId} question {Index} was already answered; redelivery skipped")]
         public static partial void AlreadyAnswered(ILogger logger, string batchId, int index);
 
-        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Batch {BatchId} question {Index} was answered twice concurrently; the second row was not written")]
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Batch {BatchId} question {Index} was answered twice (a claim expired while its owner still worked); the second row was not written")]
         public static partial void DuplicateResult(ILogger logger, string batchId, int index);
 
         [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Rejected queue message: {Reason}")]

@@ -22,6 +22,7 @@ public sealed class BatchStorage
         Batches = tables.GetTableClient(o.BatchTable);
         Results = tables.GetTableClient(o.ResultTable);
         DeadLetters = tables.GetTableClient(o.DeadLetterTable);
+        Claims = tables.GetTableClient(o.ClaimTable);
     }
 
     public QueueClient Queue { get; }
@@ -31,6 +32,8 @@ public sealed class BatchStorage
     public TableClient Results { get; }
 
     public TableClient DeadLetters { get; }
+
+    public TableClient Claims { get; }
 
     /// <summary>Creates the queue and tables once per process; a failed attempt is retried on the next call.</summary>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken)
@@ -52,6 +55,7 @@ public sealed class BatchStorage
         await Batches.CreateIfNotExistsAsync(cancellationToken);
         await Results.CreateIfNotExistsAsync(cancellationToken);
         await DeadLetters.CreateIfNotExistsAsync(cancellationToken);
+        await Claims.CreateIfNotExistsAsync(cancellationToken);
     }
 
     /// <summary>Inserts <paramref name="entity"/> unless a row with its keys exists; returns false on a duplicate.</summary>

@@ -68,6 +68,17 @@ public sealed class StorageOptions
     [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Rag:Storage:DeadLetterTable must be a valid table name.")]
     public string DeadLetterTable { get; set; } = "ragdeadletters";
 
+    [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Rag:Storage:ClaimTable must be a valid table name.")]
+    public string ClaimTable { get; set; } = "ragclaims";
+
+    /// <summary>
+    /// How long a claim on a result row holds before another delivery may take it over: longer than one question's model
+    /// call with its retries (Bedrock: 4 tries of 30 s plus backoff), shorter than the host's lease on a message of a
+    /// pod that died (10 minutes), so the redelivery finds it expired.
+    /// </summary>
+    [Range(1, 3600, ErrorMessage = "Rag:Storage:ClaimLeaseSeconds must be between 1 and 3600.")]
+    public int ClaimLeaseSeconds { get; set; } = 300;
+
     [Range(1, 64, ErrorMessage = "Rag:Storage:EnqueueConcurrency must be between 1 and 64.")]
     public int EnqueueConcurrency { get; set; } = 16;
 }

@@ -59,6 +59,8 @@ public sealed class PodKillTests(AzuriteFixture azurite, ITestOutputHelper outpu
             ["AWS_SECRET_ACCESS_KEY"] = BedrockStandIn.Credentials.SecretAccessKey,
             ["Rag__Environment"] = "faults",
             ["Rag__Push__IntervalSeconds"] = "1",
+            // A killed pod's claims expire within the test's bounds, as its messages' leases do.
+            ["Rag__Storage__ClaimLeaseSeconds"] = LeaseSeconds.ToString(CultureInfo.InvariantCulture),
         };
         var arguments = new Dictionary<string, string>
         {

@@ -17,6 +17,9 @@ public sealed class AppHostFixture : IAsyncLifetime
         ["Rag:CorpusPath"] = Path.Combine(Prerequisites.RepoRoot, "functions", "corpus"),
         ["Rag:MaxBatchQuestions"] = "20",
         ["Rag:MaxBodyBytes"] = "65536",
+        // The shipped 300 s outlasts a Bedrock call with retries; here a claim left by a crash or a storage outage
+        // expires within the tests' bounds.
+        ["Rag:Storage:ClaimLeaseSeconds"] = "5",
     };
 
     public async Task InitializeAsync()

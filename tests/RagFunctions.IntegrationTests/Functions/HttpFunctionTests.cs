@@ -173,19 +173,43 @@ public sealed class HttpFunctionTests(AppHostFixture app)
     }
 
     [Theory]
-    [InlineData("{nope")]
-    [InlineData("{\"question\":\"\"}")]
-    [InlineData("{\"question\":\"hi\",\"domain\":\"finance\"}")]
-    public async Task RejectedInputIsCountedOnceAsInvalidHttpRequest(string body)
+    [InlineData("/api/query", "{nope")]
+    [InlineData("/api/query", "{\"question\":\"\"}")]
+    [InlineData("/api/query", "{\"question\":\"hi\",\"domain\":\"finance\"}")]
+    [InlineData("/api/batches", "{\"questions\":[]}")]
+    [InlineData("/api/batches", "{\"questions\":[\"fine\",\"\"]}")]
+    [InlineData("/api/batches", "{\"questions\":[\"fine\"],\"domain\":\"finance\"}")]
+    public async Task RejectedQueryOrBatchSubmissionIsCountedOnceAsInvalidHttpRequest(string path, string body)
     {
         var metrics = (RagMetrics)app.Host.Services.GetService(typeof(RagMetrics))!;
         var text = await ExportAsync(metrics);
-        var before = CountOf(text, "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"test\"}");
+        var before = CountOf(text, InvalidHttp);
 
-        await app.Host.SendAsync("POST", "/api/query", body);
+        var response = await app.Host.SendAsync("POST", path, body);
 
-        var after = CountOf(await ExportAsync(metrics), "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"test\"}");
+        Assert.Equal(400, response.Status);
+        var after = CountOf(await ExportAsync(metrics), InvalidHttp);
         Assert.Equal(before + 1, after);
+    }
+
+    [Theory]
+    [InlineData("?pageSize=0")]
+    [InlineData("?pageSize=abc")]
+    [InlineData("?continuationToken=garbage")]
+    public async Task RejectedStatusReadIsNotAQueryButAFailedInvocation(string query)
+    {
+        var metrics = (RagMetrics)app.Host.Services.GetService(typeof(RagMetrics))!;
+        var accepted = await app.Host.SendAsync("POST", "/api/batches", """{"questions":["What does PoisonMessages mean?"]}""");
+        var id = JsonDocument.Parse(accepted.Body).RootElement.GetProperty("batchId").GetString();
+        var requestsBefore = RequestSeriesSum(await ExportAsync(metrics));
+        var statusFailures = metrics.ForFunction("BatchStatusFunction", "http").Failed;
+        var failedBefore = statusFailures.Value;
+
+        var response = await app.Host.SendAsync("GET", $"/api/batches/{id}{query}");
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal(requestsBefore, RequestSeriesSum(await ExportAsync(metrics)));
+        Assert.Equal(failedBefore + 1, statusFailures.Value);
     }
 
     [Fact]
@@ -218,6 +242,13 @@ public sealed class HttpFunctionTests(AppHostFixture app)
         await metrics.Registry.CollectAndExportAsTextAsync(stream);
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
+
+    private const string InvalidHttp = "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"test\"}";
+
+    /// <summary>The sum of every HTTP rag_requests_total series: queue outcomes of other tests' batches may move meanwhile.</summary>
+    private static double RequestSeriesSum(string exposition) => exposition.Split('\n')
+        .Where(l => l.StartsWith("rag_requests_total{trigger=\"http\"", StringComparison.Ordinal))
+        .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     private static double CountOf(string exposition, string series)
     {
