@@ -16,7 +16,7 @@ namespace RagFunctions.IntegrationTests.EndToEnd;
 /// Prometheus evaluating the shipped rules → Alertmanager → a webhook; then every dashboard query against that
 /// Prometheus. The run records what it saw; each fact asserts one invariant of it, so an early failure hides no other.
 /// </summary>
-public sealed partial class EndToEndRun : IAsyncLifetime
+public sealed partial class EndToEndRun : IAsyncLifetime, ISharedRun
 {
     public const string Environment = "test";
     public const string RunbookBaseUrl = "https://runbooks.example.test/ragfunctions";
@@ -32,7 +32,9 @@ public sealed partial class EndToEndRun : IAsyncLifetime
     private readonly AzuriteFixture _azurite = new();
     private readonly SeriesTruth _truth = new();
 
-    public List<string> Log { get; } = [];
+    private readonly List<string> _log = [];
+
+    public IReadOnlyList<string> Log => _log;
 
     /// <summary>Every alert Alertmanager posted to the webhook, once DailyBudgetExceeded arrived (or the wait ended).</summary>
     public IReadOnlyList<ReceivedAlert> Alerts { get; private set; } = [];
@@ -212,20 +214,20 @@ public sealed partial class EndToEndRun : IAsyncLifetime
             await Task.Delay(TimeSpan.FromSeconds(3));
             ledger.Dispose();
             ledger = LedgerProcess.Start(ledgerSettings, metricsPort: ledgerPort);
-            Log.Add($"{watch.Elapsed}: ledger SIGKILLed at +{killedAt:F1} s, restarted at +{UnixTime.Now() - workloadStart:F1} s");
+            _log.Add($"{watch.Elapsed}: ledger SIGKILLed at +{killedAt:F1} s, restarted at +{UnixTime.Now() - workloadStart:F1} s");
             await Task.WhenAll(runs);
-            Log.Add($"{watch.Elapsed}: {EphemeralInstances} ephemeral instances ended");
+            _log.Add($"{watch.Elapsed}: {EphemeralInstances} ephemeral instances ended");
 
             // The budget alert reaches the webhook through Alertmanager.
             var delivered = await Poll.TryUntilAsync(() => Task.FromResult(webhook.Alerts.Any(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded")),
                 TimeSpan.FromSeconds(45));
             Alerts = webhook.Alerts;
-            Log.Add($"{watch.Elapsed}: alerts received: {string.Join(", ", Alerts.Select(a => a.Labels.GetValueOrDefault("alertname")).Distinct())}" +
+            _log.Add($"{watch.Elapsed}: alerts received: {string.Join(", ", Alerts.Select(a => a.Labels.GetValueOrDefault("alertname")).Distinct())}" +
                 (delivered ? string.Empty : $"; no DailyBudgetExceeded after 45 s. Alertmanager:\n{alertmanager.Output}"));
 
             // Dashboards, while the steady pod is still live.
             Panels = await PanelReport.CollectAsync(prometheus);
-            Log.Add($"{watch.Elapsed}: {Panels.WithData.Count} dashboard queries with data, {Panels.Excluded.Count} excluded, {Panels.WithoutData.Count} without data");
+            _log.Add($"{watch.Elapsed}: {Panels.WithData.Count} dashboard queries with data, {Panels.Excluded.Count} excluded, {Panels.WithoutData.Count} without data");
 
             await stopSteady.CancelAsync();
             await steadyLoop;
@@ -244,7 +246,7 @@ public sealed partial class EndToEndRun : IAsyncLifetime
                 && await Poll.TryUntilAsync(async () => RelativeError(await SingleAsync(prometheus, SpendTodayQuery), TruthCost) <= 1e-9, TimeSpan.FromSeconds(10));
             if (!converged)
             {
-                Log.Add($"ledger did not converge on the truth within 30 s. Ledger:\n{ledger.Output}");
+                _log.Add($"ledger did not converge on the truth within 30 s. Ledger:\n{ledger.Output}");
             }
 
             // Two more scrapes of the ledger, so the final reading is the settled one and not a first sample.
@@ -302,16 +304,16 @@ public sealed partial class EndToEndRun : IAsyncLifetime
             DurationSeconds: duration.TotalSeconds);
         foreach (var life in Lifetimes.OrderBy(l => l.Name, StringComparer.Ordinal))
         {
-            Log.Add($"  {life.Name,-24} {(life.Bedrock ? "bedrock" : "extractive"),-10} {life.Seconds,6:F2} s  {life.Statuses}");
+            _log.Add($"  {life.Name,-24} {(life.Bedrock ? "bedrock" : "extractive"),-10} {life.Seconds,6:F2} s  {life.Statuses}");
         }
 
         var report = figures.Markdown();
-        Log.Add(report);
+        _log.Add(report);
         var folder = Path.Combine(AppContext.BaseDirectory, "EndToEnd");
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "e2e-figures.md"), report);
         await File.WriteAllTextAsync(Path.Combine(folder, "e2e-figures.json"), JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true }));
-        Log.Add($"figures written to {folder}");
+        _log.Add($"figures written to {folder}");
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace RagFunctions.IntegrationTests.EndToEnd;
 /// and every dashboard query. The full ledger invariant matrix lives in <see cref="LedgerUnderFaultsTests"/>; this
 /// re-checks conservation with the real app and reports the naive query's error.
 /// </summary>
-public sealed class EndToEndTests : IClassFixture<EndToEndRun>
+public sealed class EndToEndTests(EndToEndRun run, ITestOutputHelper output) : SharedRunFacts<EndToEndRun>(run, output), IClassFixture<EndToEndRun>
 {
     // Panel queries that read metrics only a Kubernetes cluster has (see MetricSources.External). They run here (the
     // PromQL must parse) but cannot return data. A new panel reading such a metric fails the test until listed here.
@@ -24,19 +24,8 @@ public sealed class EndToEndTests : IClassFixture<EndToEndRun>
 
     private static readonly string[] SeedPanels = ["Total RAG Cost ($)", "Token Usage Rate (Tokens/sec)", "Request Latency (P95)"];
 
-    private readonly EndToEndRun _run;
-
-    public EndToEndTests(EndToEndRun run, ITestOutputHelper output)
-    {
-        _run = run;
-        foreach (var line in run.Log)
-        {
-            output.WriteLine(line);
-        }
-    }
-
     private ReceivedAlert BudgetAlert =>
-        _run.Alerts.FirstOrDefault(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded")
+        Run.Alerts.FirstOrDefault(a => a.Labels.GetValueOrDefault("alertname") == "DailyBudgetExceeded")
         ?? throw new Xunit.Sdk.XunitException("DailyBudgetExceeded never reached the webhook (see the run log above)");
 
     [Fact]
@@ -66,54 +55,54 @@ public sealed class EndToEndTests : IClassFixture<EndToEndRun>
 
     [Fact]
     public void EveryDashboardQueryReadsAMetricWhoseSourceIsKnown() =>
-        Assert.Empty(_run.Panels.UnknownSources);
+        Assert.Empty(Run.Panels.UnknownSources);
 
     [Fact]
     public void OnlyTheListedClusterOnlyPanelsAreExcludedFromTheDataCheck() =>
-        Assert.Equal(ClusterOnlyPanels.Order(StringComparer.Ordinal), _run.Panels.Excluded.Order(StringComparer.Ordinal));
+        Assert.Equal(ClusterOnlyPanels.Order(StringComparer.Ordinal), Run.Panels.Excluded.Order(StringComparer.Ordinal));
 
     [Fact]
     public void ClusterOnlyPanelsReturnNothingOutsideACluster() =>
-        Assert.Empty(_run.Panels.ExcludedWithData);
+        Assert.Empty(Run.Panels.ExcludedWithData);
 
     [Fact]
     public void TheSeedsThreePanelsAreOnTheSeedDashboard() =>
-        Assert.Equal(SeedPanels.Order(StringComparer.Ordinal), _run.Panels.SeedPanelTitles.Order(StringComparer.Ordinal));
+        Assert.Equal(SeedPanels.Order(StringComparer.Ordinal), Run.Panels.SeedPanelTitles.Order(StringComparer.Ordinal));
 
     [Fact]
     public void EveryPanelAnnotationAndVariableQueryHasData()
     {
-        Assert.True(_run.Panels.WithoutData.Count == 0, "queries without data:\n" + string.Join("\n", _run.Panels.WithoutData));
-        Assert.Superset(SeedPanels.Select(s => $"rag-api-metrics/{s}/A").ToHashSet(), _run.Panels.WithData.ToHashSet());
+        Assert.True(Run.Panels.WithoutData.Count == 0, "queries without data:\n" + string.Join("\n", Run.Panels.WithoutData));
+        Assert.Superset(SeedPanels.Select(s => $"rag-api-metrics/{s}/A").ToHashSet(), Run.Panels.WithData.ToHashSet());
     }
 
     [Fact]
     public void EveryPodGroupIsRetiredFromThePushgateway() =>
-        Assert.True(_run.EveryGroupRetired, "groups were still on the Pushgateway 30 s after the last pod stopped");
+        Assert.True(Run.EveryGroupRetired, "groups were still on the Pushgateway 30 s after the last pod stopped");
 
     [Fact]
     public void LedgerCostAndTokenSeriesEqualTheTruthSeriesBySeries()
     {
-        Assert.NotEmpty(_run.ExpectedCostAndTokens);
-        Assert.Empty(SeriesComparison.Mismatches(_run.ExpectedCostAndTokens, _run.LedgerCostAndTokenSeries));
+        Assert.NotEmpty(Run.ExpectedCostAndTokens);
+        Assert.Empty(SeriesComparison.Mismatches(Run.ExpectedCostAndTokens, Run.LedgerCostAndTokenSeries));
     }
 
     [Fact]
     public void LedgerTotalSpendEqualsTheSumOfEveryPodsSpend() =>
-        Assert.InRange(EndToEndRun.RelativeError(_run.LedgerTotal, _run.TruthCost), 0, 1e-9);
+        Assert.InRange(EndToEndRun.RelativeError(Run.LedgerTotal, Run.TruthCost), 0, 1e-9);
 
     [Fact]
     public void SpendTodayRecordingRuleEqualsTheTruth() =>
-        Assert.InRange(EndToEndRun.RelativeError(_run.SpendToday, _run.TruthCost), 0, 1e-9);
+        Assert.InRange(EndToEndRun.RelativeError(Run.SpendToday, Run.TruthCost), 0, 1e-9);
 
     [Fact]
     public void LedgerTotalTokensEqualTheSumOfEveryPodsTokens() =>
-        Assert.InRange(EndToEndRun.RelativeError(_run.LedgerTokens, _run.TruthTokens), 0, 1e-9);
+        Assert.InRange(EndToEndRun.RelativeError(Run.LedgerTokens, Run.TruthTokens), 0, 1e-9);
 
     // The workload really exercised what the panels show: priced spend, throttling, no-context, both triggers, short pods.
     [Fact]
     public void WorkloadSpentMoneyOnPricedAnswers() =>
-        Assert.True(_run.TruthCost > 0, "no priced spend");
+        Assert.True(Run.TruthCost > 0, "no priced spend");
 
     [Fact]
     public void WorkloadHitModelThrottling() =>
@@ -129,8 +118,8 @@ public sealed class EndToEndTests : IClassFixture<EndToEndRun>
 
     [Fact]
     public void AtLeastTwoPodsLivedUnderOneScrapeInterval() =>
-        Assert.True(_run.Lifetimes.Count(l => l.Seconds < PrometheusServer.ScrapeIntervalSeconds) >= 2, "fewer than two instances lived under one scrape interval");
+        Assert.True(Run.Lifetimes.Count(l => l.Seconds < PrometheusServer.ScrapeIntervalSeconds) >= 2, "fewer than two instances lived under one scrape interval");
 
     private double Family(string prefix, string? contains = null) =>
-        _run.TruthTotals.Where(t => t.Key.StartsWith(prefix, StringComparison.Ordinal) && (contains is null || t.Key.Contains(contains, StringComparison.Ordinal))).Sum(t => t.Value);
+        Run.TruthTotals.Where(t => t.Key.StartsWith(prefix, StringComparison.Ordinal) && (contains is null || t.Key.Contains(contains, StringComparison.Ordinal))).Sum(t => t.Value);
 }

@@ -10,7 +10,7 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// rag-ledger, with the scrape configs the project ships) a rogue client forges the ledger's job, deletes a live pod
 /// group and pushes an absurd value. The run records what Prometheus and the ledger made of each.
 /// </summary>
-public sealed class LedgerForgeryRun : IAsyncLifetime
+public sealed class LedgerForgeryRun : IAsyncLifetime, ISharedRun
 {
     public const double PodASpend = 0.25;
     public const double PodBSpend = 0.5;
@@ -19,7 +19,9 @@ public sealed class LedgerForgeryRun : IAsyncLifetime
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly AzuriteFixture _azurite = new();
 
-    public List<string> Log { get; } = [];
+    private readonly List<string> _log = [];
+
+    public IReadOnlyList<string> Log => _log;
 
     public int ForgedPushes { get; private set; }
 
@@ -75,7 +77,7 @@ public sealed class LedgerForgeryRun : IAsyncLifetime
         ForgedGroupDeleted = await Poll.TryUntilAsync(async () => (await pushgateway.GroupsAsync()).All(g => g.Labels["job"] != "rag-ledger"), TimeSpan.FromSeconds(10));
         ForeignGroupsCounted = await ValueAsync(prometheus, "rag_ledger_foreign_groups_total{job=\"rag-ledger\"}");
         TotalAfterForgery = await ValueAsync(prometheus, LedgerSum);
-        Log.Add($"rogue pushed {forged} times in 8 s; the ledger counted {ForeignGroupsCounted} foreign pushes; " +
+        _log.Add($"rogue pushed {forged} times in 8 s; the ledger counted {ForeignGroupsCounted} foreign pushes; " +
             $"Prometheus stored {StoredDuringForgery.Count} series, values {string.Join(" ", StoredDuringForgery.SelectMany(s => s.Samples).Select(s => s.Value.ToString("R", CultureInfo.InvariantCulture)).Distinct())}");
 
         // 2. A live pod group deleted before the ledger retired it: counted once.

@@ -1,3 +1,4 @@
+using RagFunctions.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace RagFunctions.IntegrationTests.Ledger;
@@ -8,23 +9,12 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// and pushing an absurd value are counted.
 /// </summary>
 [Collection(LedgerRunsCollection.Name)]
-public sealed class LedgerForgeryTests : IClassFixture<LedgerForgeryRun>
+public sealed class LedgerForgeryTests(LedgerForgeryRun run, ITestOutputHelper output) : SharedRunFacts<LedgerForgeryRun>(run, output), IClassFixture<LedgerForgeryRun>
 {
-    private readonly LedgerForgeryRun _run;
-
-    public LedgerForgeryTests(LedgerForgeryRun run, ITestOutputHelper output)
-    {
-        _run = run;
-        foreach (var line in run.Log)
-        {
-            output.WriteLine(line);
-        }
-    }
-
     [Fact]
     public void ForgedLedgerPushesNeverReachWhatPrometheusStores()
     {
-        var only = Assert.Single(_run.StoredDuringForgery);
+        var only = Assert.Single(Run.StoredDuringForgery);
         Assert.Equal("rag-ledger", only.Labels["instance"]);
         Assert.InRange(only.Samples.Count, 5, 1000);
         Assert.All(only.Samples, s => Assert.Equal(LedgerForgeryRun.PodASpend, s.Value));
@@ -32,31 +22,31 @@ public sealed class LedgerForgeryTests : IClassFixture<LedgerForgeryRun>
 
     [Fact]
     public void ForgedLedgerPushesLeaveTheTotalsUnchanged() =>
-        Assert.Equal(LedgerForgeryRun.PodASpend, _run.TotalAfterForgery);
+        Assert.Equal(LedgerForgeryRun.PodASpend, Run.TotalAfterForgery);
 
     [Fact]
     public void ForgedLedgerPushesAreCountedAsForeignGroups() =>
-        Assert.InRange(_run.ForeignGroupsCounted, 1, _run.ForgedPushes);
+        Assert.InRange(Run.ForeignGroupsCounted, 1, Run.ForgedPushes);
 
     [Fact]
     public void ForgedLedgerGroupIsDeletedFromThePushgateway() =>
-        Assert.True(_run.ForgedGroupDeleted, "a group under job=rag-ledger was still on the Pushgateway 10 s after the rogue stopped");
+        Assert.True(Run.ForgedGroupDeleted, "a group under job=rag-ledger was still on the Pushgateway 10 s after the rogue stopped");
 
     [Fact]
     public void LivePodGroupDeletedBeforeRetirementIsCountedOnce()
     {
-        Assert.Equal(1, _run.VanishedGroupsCounted);
-        Assert.Equal(1, _run.VanishedGroupsAtEnd);
+        Assert.Equal(1, Run.VanishedGroupsCounted);
+        Assert.Equal(1, Run.VanishedGroupsAtEnd);
     }
 
     [Fact]
     public void ImplausibleCostIncreaseIsCountedAndStaysInTheTotals()
     {
-        Assert.Equal(1, _run.ImplausibleCostDeltas);
-        Assert.Equal(LedgerForgeryRun.PodASpend + LedgerForgeryRun.PodBSpend + LedgerForgeryRun.AbsurdSpend, _run.TotalAfterImplausible);
+        Assert.Equal(1, Run.ImplausibleCostDeltas);
+        Assert.Equal(LedgerForgeryRun.PodASpend + LedgerForgeryRun.PodBSpend + LedgerForgeryRun.AbsurdSpend, Run.TotalAfterImplausible);
     }
 
     [Fact]
     public void ImplausibleCostIncreaseIsNotCountedAgainstTokens() =>
-        Assert.Equal(0, _run.ImplausibleTokenDeltas);
+        Assert.Equal(0, Run.ImplausibleTokenDeltas);
 }

@@ -12,7 +12,7 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// replicas started at once (both scraped by Prometheus as job rag-ledger), each crashing at every step of a fold cycle
 /// in turn; a Pushgateway restart; the lease holder SIGKILLed and kept down; retired groups pushed again. The run records what the facts assert on.
 /// </summary>
-public sealed class LedgerUnderFaultsRun : IAsyncLifetime
+public sealed class LedgerUnderFaultsRun : IAsyncLifetime, ISharedRun
 {
     public const double HoldSeconds = 4;
     private const double StaleAfterSeconds = 6;
@@ -22,7 +22,9 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
 
     public static IReadOnlyList<LedgerCycleStep> CrashPlan { get; } = Enum.GetValues<LedgerCycleStep>();
 
-    public List<string> Log { get; } = [];
+    private readonly List<string> _log = [];
+
+    public IReadOnlyList<string> Log => _log;
 
     /// <summary>What every pod's final push says, summed: the exact totals the ledger must hold.</summary>
     public IReadOnlyDictionary<string, double> TruthTotals => _truth.Totals;
@@ -91,15 +93,15 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
 
         await Task.Delay(TimeSpan.FromSeconds(16));
         await pushgateway.RestartAsync();
-        Log.Add($"{watch.Elapsed}: Pushgateway restarted (persistence file kept)");
+        _log.Add($"{watch.Elapsed}: Pushgateway restarted (persistence file kept)");
 
         await Task.Delay(TimeSpan.FromSeconds(10));
         var holder = replicas.Pause();
-        Log.Add($"{watch.Elapsed}: lease holder {holder} SIGKILLed and kept down; crashes so far: {string.Join(", ", Crashes)}");
+        _log.Add($"{watch.Elapsed}: lease holder {holder} SIGKILLed and kept down; crashes so far: {string.Join(", ", Crashes)}");
         await Task.Delay(TimeSpan.FromSeconds(6));
         replicas.Resume();
         await Task.WhenAll(runs);
-        Log.Add($"{watch.Elapsed}: all {instances} instances ended");
+        _log.Add($"{watch.Elapsed}: all {instances} instances ended");
 
         // A late re-push of instances already retired must be dropped, not counted again.
         await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 0, TimeSpan.FromSeconds(30), "stale groups retired");
@@ -137,12 +139,12 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
         var costTruth = TruthCost;
         var naive = (await prometheus.QueryAsync($"sum(increase(rag_cost_dollars_total{{job=\"rag-functions\"}}[{window}]))")).Single().Value;
         var ledgerIncrease = (await prometheus.QueryAsync($"sum(increase(rag_cost_dollars_total{{job=\"rag-ledger\"}}[{window}]))")).Single().Value;
-        Log.Add($"instances: {instances} (0.3-0.9 s: {(instances + 2) / 3}, SIGKILLed: {instances / 4}); crashes: {string.Join(", ", Crashes)}; window {window}");
-        Log.Add($"truth cost:                                   {costTruth.ToString("R", CultureInfo.InvariantCulture)}");
-        Log.Add($"naive sum(increase(...{{job=rag-functions}})): {naive.ToString("R", CultureInfo.InvariantCulture)}  error {Percent(naive, costTruth)}");
-        Log.Add($"ledger sum(rag_cost_dollars_total{{job=rag-ledger}}): {LedgerCostTotal.ToString("R", CultureInfo.InvariantCulture)}  rel error {Math.Abs(LedgerCostTotal - costTruth) / costTruth:E2}");
-        Log.Add($"ledger sum(increase(...{{job=rag-ledger}})):    {ledgerIncrease.ToString("R", CultureInfo.InvariantCulture)}  error {Percent(ledgerIncrease, costTruth)} (window-edge extrapolation)");
-        Log.Add($"ledger series: {Latest.Count}, groups left: {GroupsLeft.Count}, duration {watch.Elapsed}");
+        _log.Add($"instances: {instances} (0.3-0.9 s: {(instances + 2) / 3}, SIGKILLed: {instances / 4}); crashes: {string.Join(", ", Crashes)}; window {window}");
+        _log.Add($"truth cost:                                   {costTruth.ToString("R", CultureInfo.InvariantCulture)}");
+        _log.Add($"naive sum(increase(...{{job=rag-functions}})): {naive.ToString("R", CultureInfo.InvariantCulture)}  error {Percent(naive, costTruth)}");
+        _log.Add($"ledger sum(rag_cost_dollars_total{{job=rag-ledger}}): {LedgerCostTotal.ToString("R", CultureInfo.InvariantCulture)}  rel error {Math.Abs(LedgerCostTotal - costTruth) / costTruth:E2}");
+        _log.Add($"ledger sum(increase(...{{job=rag-ledger}})):    {ledgerIncrease.ToString("R", CultureInfo.InvariantCulture)}  error {Percent(ledgerIncrease, costTruth)} (window-edge extrapolation)");
+        _log.Add($"ledger series: {Latest.Count}, groups left: {GroupsLeft.Count}, duration {watch.Elapsed}");
         replicas.Dispose();
     }
 
