@@ -63,6 +63,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<BatchStorage>();
         services.AddSingleton<BatchRowClaims>();
         services.AddSingleton<BatchService>();
+        services.AddSingleton<BatchStatusReader>();
         return services;
     }
 
