@@ -12,17 +12,14 @@ using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.Core.Batches;
 
-/// <summary>Submit a batch (table row + one queue message per question) and process one message; status is <see cref="BatchStatusReader"/>'s job.</summary>
-public sealed partial class BatchService(
+/// <summary>Processes one queued question into its result row, and records a poison message; submission is <see cref="BatchSubmission"/>, status <see cref="BatchStatusReader"/>.</summary>
+public sealed partial class BatchProcessing(
     BatchStorage storage,
     BatchRowClaims claims,
     RagPipeline pipeline,
-    QueryValidator validator,
     RagMetrics metrics,
-    IOptions<RagOptions> ragOptions,
-    IOptions<StorageOptions> storageOptions,
     TimeProvider time,
-    ILogger<BatchService> logger)
+    ILogger<BatchProcessing> logger)
 {
     private const string UnknownBatch = "Invalid queue message: unknown batch or index out of range.";
     private const int MaxStoredChars = 30_000;
@@ -33,50 +30,6 @@ public sealed partial class BatchService(
 
     // Batch id → question count; a batch row never changes once written, so one read per batch per process.
     private readonly ConcurrentDictionary<string, int> _batchCounts = new(StringComparer.Ordinal);
-
-    public async Task<BatchAccepted> SubmitAsync(BatchRequest request, CancellationToken cancellationToken)
-    {
-        var errors = new InputErrors();
-        var questions = request.Questions;
-        var max = ragOptions.Value.MaxBatchQuestions;
-        if (questions is null || questions.Count == 0)
-        {
-            errors.Add("questions", "'questions' must be a non-empty array of strings.");
-        }
-        else if (questions.Count > max)
-        {
-            errors.Add("questions", $"'questions' has {questions.Count} items; the limit is {max}.");
-        }
-
-        var domain = validator.Domain(request.Domain, "domain", errors);
-        errors.ThrowIfAny();
-
-        // Every question is validated before anything is written: a batch is accepted whole or not at all.
-        var validated = new string[questions!.Count];
-        for (var i = 0; i < questions.Count; i++)
-        {
-            validated[i] = validator.Question(questions[i], $"questions[{i}]", errors)!;
-        }
-
-        errors.ThrowIfAny();
-        await storage.EnsureCreatedAsync(cancellationToken);
-        var batchId = BatchIds.New();
-        await storage.Batches.AddEntityAsync(new BatchEntity
-        {
-            PartitionKey = batchId,
-            Count = questions.Count,
-            Domain = domain,
-            SubmittedAt = time.GetUtcNow(),
-        }, cancellationToken);
-
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, validated.Length),
-            new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = cancellationToken },
-            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i, validated[i], domain).ToUtf8()), cancellationToken: ct));
-
-        Log.BatchSubmitted(logger, batchId, questions.Count);
-        return new BatchAccepted(batchId, questions.Count);
-    }
 
     /// <summary>
     /// Answers one queued question and writes its result row once; the message counts in rag_requests_total once, with
@@ -304,9 +257,6 @@ public sealed partial class BatchService(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Batch {BatchId} submitted with {Count} questions")]
-        public static partial void BatchSubmitted(ILogger logger, string batchId, int count);
-
         [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Batch {BatchId} question {Index} was already answered; redelivery skipped")]
         public static partial void AlreadyAnswered(ILogger logger, string batchId, int index);
 
