@@ -62,7 +62,9 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<RagPipeline>();
         services.AddSingleton<BatchStorage>();
         services.AddSingleton<BatchRowClaims>();
-        services.AddSingleton<BatchService>();
+        services.AddSingleton<BatchProcessing>();
+        services.AddSingleton<BatchSubmission>();
+        services.AddSingleton<BatchStatusReader>();
         return services;
     }
 

@@ -5,7 +5,7 @@ using RagFunctions.Core.Batches;
 namespace RagFunctions.App.Functions;
 
 /// <summary>GET /api/batches/{id}?pageSize=&amp;continuationToken=: status, counts and a page of results.</summary>
-public sealed class BatchStatusFunction(BatchService batches)
+public sealed class BatchStatusFunction(BatchStatusReader statuses)
 {
     [Function(nameof(BatchStatusFunction))]
     public async Task<IResult> Run(
@@ -13,6 +13,6 @@ public sealed class BatchStatusFunction(BatchService batches)
     {
         // A parameter given twice arrives joined with a comma, which is not a valid value: one meaning per request.
         string? Parameter(string name) => request.Query.TryGetValue(name, out var value) ? value.ToString() : null;
-        return TypedResults.Ok(await batches.GetStatusAsync(id, Parameter("pageSize"), Parameter(ResultPageToken.Parameter), cancellationToken));
+        return TypedResults.Ok(await statuses.ReadAsync(id, Parameter("pageSize"), Parameter(ResultPageToken.Parameter), cancellationToken));
     }
 }

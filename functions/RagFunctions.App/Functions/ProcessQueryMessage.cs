@@ -6,7 +6,7 @@ using RagFunctions.Core.Options;
 namespace RagFunctions.App.Functions;
 
 /// <summary>Answers one queued batch question; throwing leaves the message to the host's retry and poison handling.</summary>
-public sealed class ProcessQueryMessage(BatchService batches)
+public sealed class ProcessQueryMessage(BatchProcessing batches)
 {
     [Function(nameof(ProcessQueryMessage))]
     public Task Run([QueueTrigger(StorageOptions.QueryQueue)] QueueMessage message, CancellationToken cancellationToken) =>

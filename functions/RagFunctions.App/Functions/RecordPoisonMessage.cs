@@ -6,7 +6,7 @@ using RagFunctions.Core.Options;
 namespace RagFunctions.App.Functions;
 
 /// <summary>Records each message the host moved to the poison queue as a failed result (or a dead letter), and counts it once.</summary>
-public sealed class RecordPoisonMessage(BatchService batches)
+public sealed class RecordPoisonMessage(BatchProcessing batches)
 {
     [Function(nameof(RecordPoisonMessage))]
     public Task Run([QueueTrigger(StorageOptions.PoisonQueue)] QueueMessage message, CancellationToken cancellationToken) =>

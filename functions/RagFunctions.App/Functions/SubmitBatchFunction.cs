@@ -6,14 +6,14 @@ using RagFunctions.Core.Batches;
 namespace RagFunctions.App.Functions;
 
 /// <summary>POST /api/batches: enqueues one message per question and answers 202 with the status URL.</summary>
-public sealed class SubmitBatchFunction(BatchService batches, JsonBodyReader reader)
+public sealed class SubmitBatchFunction(BatchSubmission submission, JsonBodyReader reader)
 {
     [Function(nameof(SubmitBatchFunction))]
     public async Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "batches")] HttpRequest request, CancellationToken cancellationToken)
     {
         var body = await reader.ReadAsync(request, BatchRequestBody.Members, BatchRequestBody.Read, cancellationToken);
-        var accepted = await batches.SubmitAsync(body, cancellationToken);
+        var accepted = await submission.SubmitAsync(body, cancellationToken);
         var statusUrl = $"/api/batches/{accepted.BatchId}";
         return TypedResults.Accepted(statusUrl, new BatchAcceptedBody(accepted.BatchId, accepted.Count, statusUrl));
     }

@@ -78,7 +78,7 @@ public sealed record BatchMessage(string BatchId, int Index, string Question, st
     }
 }
 
-/// <summary>Batch ids are <see cref="Guid"/>s in "N" format, lowercase, as <see cref="BatchService"/> creates them.</summary>
+/// <summary>Batch ids are <see cref="Guid"/>s in "N" format, lowercase, as <see cref="BatchSubmission"/> creates them.</summary>
 public static class BatchIds
 {
     public static string New() => Guid.NewGuid().ToString("N");

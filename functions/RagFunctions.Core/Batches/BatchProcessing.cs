@@ -12,20 +12,15 @@ using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.Core.Batches;
 
-/// <summary>Submit a batch (table row + one queue message per question), process one message, report status.</summary>
-public sealed partial class BatchService(
+/// <summary>Processes one queued question into its result row, and records a poison message; submission is <see cref="BatchSubmission"/>, status <see cref="BatchStatusReader"/>.</summary>
+public sealed partial class BatchProcessing(
     BatchStorage storage,
     BatchRowClaims claims,
     RagPipeline pipeline,
-    QueryValidator validator,
     RagMetrics metrics,
-    IOptions<RagOptions> ragOptions,
-    IOptions<StorageOptions> storageOptions,
     TimeProvider time,
-    ILogger<BatchService> logger)
+    ILogger<BatchProcessing> logger)
 {
-    private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 200;
     private const string UnknownBatch = "Invalid queue message: unknown batch or index out of range.";
     private const int MaxStoredChars = 30_000;
     private const int MaxCachedBatches = 10_000;
@@ -35,50 +30,6 @@ public sealed partial class BatchService(
 
     // Batch id → question count; a batch row never changes once written, so one read per batch per process.
     private readonly ConcurrentDictionary<string, int> _batchCounts = new(StringComparer.Ordinal);
-
-    public async Task<BatchAccepted> SubmitAsync(BatchRequest request, CancellationToken cancellationToken)
-    {
-        var errors = new InputErrors();
-        var questions = request.Questions;
-        var max = ragOptions.Value.MaxBatchQuestions;
-        if (questions is null || questions.Count == 0)
-        {
-            errors.Add("questions", "'questions' must be a non-empty array of strings.");
-        }
-        else if (questions.Count > max)
-        {
-            errors.Add("questions", $"'questions' has {questions.Count} items; the limit is {max}.");
-        }
-
-        var domain = validator.Domain(request.Domain, "domain", errors);
-        errors.ThrowIfAny();
-
-        // Every question is validated before anything is written: a batch is accepted whole or not at all.
-        var validated = new string[questions!.Count];
-        for (var i = 0; i < questions.Count; i++)
-        {
-            validated[i] = validator.Question(questions[i], $"questions[{i}]", errors)!;
-        }
-
-        errors.ThrowIfAny();
-        await storage.EnsureCreatedAsync(cancellationToken);
-        var batchId = BatchIds.New();
-        await storage.Batches.AddEntityAsync(new BatchEntity
-        {
-            PartitionKey = batchId,
-            Count = questions.Count,
-            Domain = domain,
-            SubmittedAt = time.GetUtcNow(),
-        }, cancellationToken);
-
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, validated.Length),
-            new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = cancellationToken },
-            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i, validated[i], domain).ToUtf8()), cancellationToken: ct));
-
-        Log.BatchSubmitted(logger, batchId, questions.Count);
-        return new BatchAccepted(batchId, questions.Count);
-    }
 
     /// <summary>
     /// Answers one queued question and writes its result row once; the message counts in rag_requests_total once, with
@@ -240,91 +191,6 @@ public sealed partial class BatchService(
         Log.Poisoned(logger, message.BatchId, message.Index, inserted);
     }
 
-    /// <summary>Status, counts and one page of results; parameters are checked here, all at once, and nowhere else.</summary>
-    public async Task<BatchStatusView> GetStatusAsync(string batchId, string? pageSizeText, string? continuationToken, CancellationToken cancellationToken)
-    {
-        if (!BatchIds.IsWellFormed(batchId))
-        {
-            throw new BatchNotFoundException(batchId);
-        }
-
-        var errors = new InputErrors();
-        var pageSize = DefaultPageSize;
-        if (pageSizeText is not null && (!int.TryParse(pageSizeText, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
-        {
-            errors.Add("pageSize", $"'pageSize' must be a whole number between 1 and {MaxPageSize}, not {UserText.Quote(pageSizeText)}.");
-        }
-
-        var firstIndex = continuationToken is null ? 0 : ResultPageToken.Parse(continuationToken, batchId, errors);
-        errors.ThrowIfAny();
-
-        await storage.EnsureCreatedAsync(cancellationToken);
-        var batch = await storage.Batches.GetEntityIfExistsAsync<BatchEntity>(batchId, BatchEntity.Row, cancellationToken: cancellationToken);
-        if (!batch.HasValue || batch.Value is null)
-        {
-            throw new BatchNotFoundException(batchId);
-        }
-
-        // One snapshot: the counts and the page both come from the rows this one query sees. Result rows are insert-only,
-        // so the page's rows, read next, are exactly as they were; a row that lands in between is left to the next poll.
-        // So the counts agree with the page, never decrease between polls, and status only moves queued → running → done.
-        int succeeded = 0, failed = 0;
-        decimal cost = 0;
-        var seen = new SortedSet<int>();
-        await foreach (var row in storage.Results.QueryAsync<ResultEntity>(
-            r => r.PartitionKey == batchId, select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)], cancellationToken: cancellationToken))
-        {
-            seen.Add(row.Index);
-            if (row.Status == ResultStatus.Succeeded)
-            {
-                succeeded++;
-            }
-            else
-            {
-                failed++;
-            }
-
-            cost += decimal.Parse(row.CostUsd, CultureInfo.InvariantCulture);
-        }
-
-        var page = await PageAsync(batchId, seen, firstIndex!.Value, pageSize, cancellationToken);
-        var count = batch.Value.Count;
-        var completed = succeeded + failed;
-        var state = completed == 0 ? BatchStates.Queued : completed >= count ? BatchStates.Done : BatchStates.Running;
-        return new BatchStatusView(batchId, state, count, completed, succeeded, failed, cost, batch.Value.SubmittedAt, page.Results, page.Next);
-    }
-
-    /// <summary>
-    /// The rows of <paramref name="seen"/> from index <paramref name="firstIndex"/> on, up to <paramref name="pageSize"/>,
-    /// and the token of the seen rows after them.
-    /// </summary>
-    private async Task<(List<BatchResultView> Results, string? Next)> PageAsync(
-        string batchId, SortedSet<int> seen, int firstIndex, int pageSize, CancellationToken cancellationToken)
-    {
-        var indices = seen.GetViewBetween(firstIndex, int.MaxValue).Take(pageSize + 1).ToList();
-        var more = indices.Count > pageSize;
-        var onPage = indices.Take(pageSize).ToHashSet();
-        var results = new List<BatchResultView>(onPage.Count);
-        if (onPage.Count > 0)
-        {
-            var filter = TableClient.CreateQueryFilter(
-                $"PartitionKey eq {batchId} and RowKey ge {ResultEntity.RowKeyOf(indices[0])} and RowKey le {ResultEntity.RowKeyOf(indices[onPage.Count - 1])}");
-            await foreach (var row in storage.Results.QueryAsync<ResultEntity>(filter, cancellationToken: cancellationToken))
-            {
-                if (onPage.Contains(row.Index))
-                {
-                    results.Add(ToView(row));
-                }
-            }
-        }
-
-        return (results, more ? ResultPageToken.Create(batchId, indices[pageSize - 1] + 1) : null);
-    }
-
-    private static BatchResultView ToView(ResultEntity r) => new(
-        r.Index, r.Status, r.Question, r.Answer, r.Error, r.Model, r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens,
-        decimal.Parse(r.CostUsd, CultureInfo.InvariantCulture), r.LatencyMs);
-
     /// <summary>Keeps an unprocessable poison message whole, keyed by its message id, and counts it the first time only.</summary>
     private async Task DeadLetterAsync(QueueDelivery delivery, string reason, CancellationToken cancellationToken)
     {
@@ -391,9 +257,6 @@ public sealed partial class BatchService(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Batch {BatchId} submitted with {Count} questions")]
-        public static partial void BatchSubmitted(ILogger logger, string batchId, int count);
-
         [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Batch {BatchId} question {Index} was already answered; redelivery skipped")]
         public static partial void AlreadyAnswered(ILogger logger, string batchId, int index);
 

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RagFunctions.Core.Input;
+using RagFunctions.Core.Options;
+using RagFunctions.Core.Pipeline;
+
+namespace RagFunctions.Core.Batches;
+
+/// <summary>Submits a batch: validates every question, writes the batch row, then enqueues one message per question.</summary>
+public sealed partial class BatchSubmission(
+    BatchStorage storage,
+    QueryValidator validator,
+    IOptions<RagOptions> ragOptions,
+    IOptions<StorageOptions> storageOptions,
+    TimeProvider time,
+    ILogger<BatchSubmission> logger)
+{
+    public async Task<BatchAccepted> SubmitAsync(BatchRequest request, CancellationToken cancellationToken)
+    {
+        var errors = new InputErrors();
+        var questions = request.Questions;
+        var max = ragOptions.Value.MaxBatchQuestions;
+        if (questions is null || questions.Count == 0)
+        {
+            errors.Add("questions", "'questions' must be a non-empty array of strings.");
+        }
+        else if (questions.Count > max)
+        {
+            errors.Add("questions", $"'questions' has {questions.Count} items; the limit is {max}.");
+        }
+
+        var domain = validator.Domain(request.Domain, "domain", errors);
+        errors.ThrowIfAny();
+
+        // Every question is validated before anything is written: a batch is accepted whole or not at all.
+        var validated = new string[questions!.Count];
+        for (var i = 0; i < questions.Count; i++)
+        {
+            validated[i] = validator.Question(questions[i], $"questions[{i}]", errors)!;
+        }
+
+        errors.ThrowIfAny();
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var batchId = BatchIds.New();
+        await storage.Batches.AddEntityAsync(new BatchEntity
+        {
+            PartitionKey = batchId,
+            Count = questions.Count,
+            Domain = domain,
+            SubmittedAt = time.GetUtcNow(),
+        }, cancellationToken);
+
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, validated.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = cancellationToken },
+            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i, validated[i], domain).ToUtf8()), cancellationToken: ct));
+
+        Log.BatchSubmitted(logger, batchId, questions.Count);
+        return new BatchAccepted(batchId, questions.Count);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Batch {BatchId} submitted with {Count} questions")]
+        public static partial void BatchSubmitted(ILogger logger, string batchId, int count);
+    }
+}
