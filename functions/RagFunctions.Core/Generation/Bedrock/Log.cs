@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 
-using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.Core.Generation.Bedrock;
 
