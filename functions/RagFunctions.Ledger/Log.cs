@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace RagFunctions.Ledger;
 
+/// <summary>The ledger's log events: EventIds 4000-4099.</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Ledger replica {Replica} starting: Pushgateway {Url}, instance job {InstanceJob}, ledger job {LedgerJob}, table {Table}/{Partition}")]

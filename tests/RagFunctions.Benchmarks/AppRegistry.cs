@@ -1,3 +1,4 @@
+using RagFunctions.Core.Generation;
 using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.Benchmarks;

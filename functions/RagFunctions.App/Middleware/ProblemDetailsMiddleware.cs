@@ -21,7 +21,7 @@ namespace RagFunctions.App.Middleware;
 /// rag_requests_total{trigger="http",outcome="invalid"}; any other rejected request is not a query and shows only in
 /// rag_function_invocations_total.
 /// </summary>
-public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
+public sealed class ProblemDetailsMiddleware(RagMetrics metrics, ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
 {
     private static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(5);
 
@@ -88,10 +88,4 @@ public sealed partial class ProblemDetailsMiddleware(RagMetrics metrics, ILogger
     }
 
     private static ProblemDetails Problem(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Function {Function} invocation {InvocationId} failed")]
-        public static partial void Unhandled(ILogger logger, string function, string invocationId, Exception exception);
-    }
 }

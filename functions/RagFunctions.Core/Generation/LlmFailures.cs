@@ -1,5 +1,4 @@
 using RagFunctions.Core.Generation.Bedrock;
-using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.Core.Generation;
 

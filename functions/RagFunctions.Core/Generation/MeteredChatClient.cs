@@ -10,7 +10,7 @@ namespace RagFunctions.Core.Generation;
 /// Wraps whichever provider answers and meters it in one place: tokens by type, cost, cost per query,
 /// unpriced tokens, generation latency and errors by kind. The configured model id is the label, never a response field.
 /// </summary>
-public sealed partial class MeteredChatClient : DelegatingChatClient
+public sealed class MeteredChatClient : DelegatingChatClient
 {
     /// <summary>Key under which the <see cref="GenerationMetering"/> of a response is attached.</summary>
     public const string MeteringKey = "rag.metering";
@@ -105,12 +105,6 @@ public sealed partial class MeteredChatClient : DelegatingChatClient
         _meters.Cost.Inc(dollars);
         _meters.QueryCost.Observe(dollars);
         return cost;
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Model {ModelId} has no price: its tokens are counted in rag_unpriced_tokens_total. Add it to Rag:Pricing:Models.")]
-        public static partial void ModelHasNoPrice(ILogger logger, string modelId);
     }
 }
 

@@ -1,5 +1,3 @@
-using RagFunctions.Core.Metrics;
-
 namespace RagFunctions.Core.Generation;
 
 /// <summary>A model call that failed after the provider's own retries; the kind is already counted.</summary>

@@ -1,3 +1,5 @@
+using RagFunctions.Core.Generation;
+
 namespace RagFunctions.Core.Metrics;
 
 /// <summary>What started a query; a bounded label set.</summary>
@@ -17,28 +19,8 @@ public enum QueryOutcome
     Error,
 }
 
-/// <summary>Why a model call failed; a bounded label set shared by every provider.</summary>
-public enum LlmErrorKind
-{
-    Throttling,
-    ModelNotReady,
-    Timeout,
-    Internal,
-    Unavailable,
-    Validation,
-    AccessDenied,
-    NotFound,
-    Network,
-    Other,
-}
-
 public static class MetricLabels
 {
-    /// <summary>Transient kinds are worth retrying (later, or by the provider's HTTP pipeline); the rest fail at once.</summary>
-    public static bool IsTransient(this LlmErrorKind kind) => kind is
-        LlmErrorKind.Throttling or LlmErrorKind.ModelNotReady or LlmErrorKind.Timeout or
-        LlmErrorKind.Internal or LlmErrorKind.Unavailable or LlmErrorKind.Network;
-
     public static string LabelValue(this QueryTrigger trigger) => trigger switch
     {
         QueryTrigger.Http => "http",

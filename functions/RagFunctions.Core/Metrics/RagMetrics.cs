@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Prometheus;
+using RagFunctions.Core.Generation;
 
 namespace RagFunctions.Core.Metrics;
 

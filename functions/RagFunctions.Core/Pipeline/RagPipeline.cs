@@ -11,7 +11,7 @@ using RagFunctions.Core.Retrieval;
 namespace RagFunctions.Core.Pipeline;
 
 /// <summary>Validate → retrieve → prompt → generate, metering each stage. Knows nothing about its trigger's transport.</summary>
-public sealed partial class RagPipeline(
+public sealed class RagPipeline(
     QueryValidator validator,
     IRetriever retriever,
     MeteredChatClient chat,
@@ -97,10 +97,4 @@ public sealed partial class RagPipeline(
     };
 
     private static double Milliseconds(TimeSpan span) => Math.Round(span.TotalMilliseconds, 3);
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Query from {Trigger} failed with outcome {Outcome}")]
-        public static partial void QueryFailed(ILogger logger, string trigger, string outcome, Exception exception);
-    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using RagFunctions.Core.Generation;
 
 namespace RagFunctions.Core.Pricing;
 
@@ -11,12 +12,6 @@ public sealed record ModelPrice(decimal InputPerMillion, decimal OutputPerMillio
     public decimal CostOf(in TokenUsage usage) =>
         ((usage.Input * InputPerMillion) + (usage.CacheRead * CacheReadPerMillion)
          + (usage.CacheWrite * CacheWritePerMillion) + (usage.Output * OutputPerMillion)) / Million;
-}
-
-/// <summary>Tokens of one model call. Input excludes the cache tokens, as Bedrock reports it.</summary>
-public readonly record struct TokenUsage(long Input, long Output, long CacheRead, long CacheWrite)
-{
-    public long Total => Input + Output + CacheRead + CacheWrite;
 }
 
 /// <summary>On-demand prices shipped with the app, overridable per model by configuration.</summary>

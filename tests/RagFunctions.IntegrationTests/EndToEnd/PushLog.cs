@@ -4,12 +4,12 @@ using Microsoft.Extensions.Logging;
 namespace RagFunctions.IntegrationTests.EndToEnd;
 
 /// <summary>
-/// Records the pusher's own log events (ids 3001-3005 of RagFunctions.Core.Metrics.Push) of one app instance, so the
+/// Records the pusher's own log events (ids 5001-5005 of RagFunctions.Core.Metrics.Push) of one app instance, so the
 /// test knows the shutdown push was accepted before it takes the registry's final values as the truth.
 /// </summary>
 internal sealed class PushLog : ILoggerProvider
 {
-    private const int FinalPushEventId = 3005;
+    private const int FinalPushEventId = 5005;
     private readonly ConcurrentQueue<(int EventId, string Message)> _events = new();
 
     /// <summary>The outcome of the shutdown push, or null if none was logged.</summary>
@@ -17,7 +17,7 @@ internal sealed class PushLog : ILoggerProvider
         _events.Where(e => e.EventId == FinalPushEventId).Select(e => (bool?)e.Message.EndsWith("True", StringComparison.Ordinal)).LastOrDefault();
 
     /// <summary>Rejected, timed-out or failed pushes (retried next cycle and counted in rag_metrics_push_failures_total).</summary>
-    public int FailedPushes => _events.Count(e => e.EventId is >= 3001 and <= 3003);
+    public int FailedPushes => _events.Count(e => e.EventId is >= 5001 and <= 5003);
 
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
@@ -34,7 +34,7 @@ internal sealed class PushLog : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (eventId.Id is >= 3001 and <= 3005)
+            if (eventId.Id is >= 5001 and <= 5005)
             {
                 owner._events.Enqueue((eventId.Id, formatter(state, exception)));
             }

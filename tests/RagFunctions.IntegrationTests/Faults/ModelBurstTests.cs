@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using RagFunctions.Core.Generation;
 using RagFunctions.Core.Metrics;
 using RagFunctions.IntegrationTests.Functions;
 using RagFunctions.IntegrationTests.Infrastructure;

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using RagFunctions.Core.Generation;
 using RagFunctions.Core.Metrics;
 using RagFunctions.Core.Metrics.Push;
 

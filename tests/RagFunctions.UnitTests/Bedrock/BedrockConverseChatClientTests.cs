@@ -1,3 +1,4 @@
+using RagFunctions.Core.Generation;
 using RagFunctions.TestHost;
 using System.Diagnostics;
 using System.Net;
@@ -7,7 +8,6 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using RagFunctions.Core.Generation.Bedrock;
 
-using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.UnitTests.Bedrock;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using RagFunctions.Core.Generation.Bedrock;
 
+using RagFunctions.Core.Generation;
 using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.UnitTests.Bedrock;

@@ -1,3 +1,4 @@
+using RagFunctions.Core.Generation;
 using RagFunctions.Core.Pricing;
 
 namespace RagFunctions.UnitTests.Pricing;

@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.Timeout;
 
-using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.Core.Generation.Bedrock;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 
-using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.Core.Generation.Bedrock;
 

@@ -1,5 +1,3 @@
-using RagFunctions.Core.Metrics;
-
 namespace RagFunctions.Core.Generation.Bedrock;
 
 /// <summary>A Bedrock call that failed for good (after any retries).</summary>

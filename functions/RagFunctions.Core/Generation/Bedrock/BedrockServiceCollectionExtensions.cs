@@ -7,7 +7,6 @@ using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
-using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.Core.Generation.Bedrock;
 

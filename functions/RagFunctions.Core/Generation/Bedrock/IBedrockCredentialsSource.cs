@@ -8,9 +8,3 @@ public interface IBedrockCredentialsSource
 {
     ValueTask<AwsSigningCredentials> GetCredentialsAsync(CancellationToken cancellationToken);
 }
-
-/// <summary>Fixed credentials, for tests and stand-ins.</summary>
-public sealed class StaticCredentialsSource(AwsSigningCredentials credentials) : IBedrockCredentialsSource
-{
-    public ValueTask<AwsSigningCredentials> GetCredentialsAsync(CancellationToken cancellationToken) => ValueTask.FromResult(credentials);
-}

@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Logging;
+
+namespace RagFunctions.Core.Pipeline;
+
+/// <summary>The pipeline's log events: EventIds 1000-1099.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Query from {Trigger} failed with outcome {Outcome}")]
+    public static partial void QueryFailed(ILogger logger, string trigger, string outcome, Exception exception);
+}
