@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace RagFunctions.IntegrationTests.EndToEnd;
 
 /// <summary>One alert of an Alertmanager webhook notification (payload version 4).</summary>
-internal sealed record ReceivedAlert(string Receiver, string Status, IReadOnlyDictionary<string, string> Labels, IReadOnlyDictionary<string, string> Annotations);
+public sealed record ReceivedAlert(string Receiver, string Status, IReadOnlyDictionary<string, string> Labels, IReadOnlyDictionary<string, string> Annotations);
 
 /// <summary>A loopback HTTP endpoint that records what Alertmanager's webhook_config posts to it.</summary>
 internal sealed class WebhookReceiver : IAsyncDisposable

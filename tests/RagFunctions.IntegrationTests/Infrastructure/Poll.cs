@@ -11,15 +11,29 @@ internal static class Poll
     /// </summary>
     public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? diagnostics = null)
     {
+        if (!await TryUntilAsync(condition, timeout))
+        {
+            throw new TimeoutException($"not reached within {timeout}: {what}" + (diagnostics is null ? string.Empty : "\n" + diagnostics()));
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="condition"/> came to hold within <paramref name="timeout"/>. For shared runs that record an
+    /// outcome for a fact to assert, so one condition that never holds fails its own fact instead of the whole run.
+    /// </summary>
+    public static async Task<bool> TryUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"not reached within {timeout}: {what}" + (diagnostics is null ? string.Empty : "\n" + diagnostics()));
+                return false;
             }
 
             await Task.Delay(Interval);
         }
+
+        return true;
     }
 }

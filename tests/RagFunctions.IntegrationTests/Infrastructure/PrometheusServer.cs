@@ -137,6 +137,27 @@ public sealed class PrometheusServer : IAsyncDisposable
                 .Select(v => (v[0].GetDouble(), ParseValue(v[1].GetString()!))).ToList())).ToList();
     }
 
+    /// <summary>
+    /// Returns once Prometheus has scraped every target of <paramref name="job"/> <paramref name="scrapes"/> times after
+    /// now, so what it stores includes every value those targets served up to now. Replaces a fixed sleep before reading.
+    /// </summary>
+    public async Task UntilScrapedAsync(string job, int scrapes = 2)
+    {
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        for (var i = 0; i < scrapes; i++)
+        {
+            var since = after;
+            double latest = 0;
+            await Poll.UntilAsync(async () =>
+            {
+                var stamps = await QueryAsync($"timestamp(up{{job=\"{job}\"}})");
+                latest = stamps.Count == 0 ? 0 : stamps.Min(s => s.Value);
+                return latest > since;
+            }, TimeSpan.FromSeconds(30), $"Prometheus scrapes job {job} after {since:F3}");
+            after = latest;
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         _server.Dispose();

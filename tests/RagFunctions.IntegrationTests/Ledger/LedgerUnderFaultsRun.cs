@@ -110,7 +110,7 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime
 
         await Poll.UntilAsync(async () => (await pushgateway.GroupsAsync()).Count == 0, TimeSpan.FromSeconds(15), "re-pushed retired groups deleted again");
         await Poll.UntilAsync(async () => SeriesComparison.Mismatches(TruthTotals, await prometheus.QueryAsync(LedgerSeries)).Count == 0, TimeSpan.FromSeconds(20), "ledger series equal the truth in Prometheus");
-        await Task.Delay(TimeSpan.FromSeconds(2 * PrometheusServer.ScrapeIntervalSeconds));
+        await prometheus.UntilScrapedAsync("rag-ledger");
 
         var end = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         var window = $"{(int)Math.Ceiling(end - TestStart) + 5}s";

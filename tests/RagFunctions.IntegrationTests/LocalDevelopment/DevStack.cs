@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using RagFunctions.IntegrationTests.Infrastructure;
 
-namespace RagFunctions.IntegrationTests.LocalStack;
+namespace RagFunctions.IntegrationTests.LocalDevelopment;
 
 /// <summary>
 /// The local stack as a user starts it: <c>scripts/dev up</c>, on free loopback ports with a temp <c>RAG_DEV_DIR</c>,

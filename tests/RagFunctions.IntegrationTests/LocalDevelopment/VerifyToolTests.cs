@@ -5,7 +5,7 @@ using RagFunctions.Core.Metrics;
 using RagFunctions.IntegrationTests.Infrastructure;
 using RagFunctions.Verify;
 
-namespace RagFunctions.IntegrationTests.LocalStack;
+namespace RagFunctions.IntegrationTests.LocalDevelopment;
 
 /// <summary>The verify tool and scripts/dev where no running stack is needed.</summary>
 public sealed class VerifyToolTests

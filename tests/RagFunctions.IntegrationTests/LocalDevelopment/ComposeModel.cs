@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using RagFunctions.IntegrationTests.Deploy;
 
-namespace RagFunctions.IntegrationTests.LocalStack;
+namespace RagFunctions.IntegrationTests.LocalDevelopment;
 
 /// <summary>Paths inside a container (always '/'-separated, whatever the test machine uses).</summary>
 public static class ContainerPath

@@ -1,6 +1,6 @@
 using RagFunctions.IntegrationTests.Infrastructure;
 
-namespace RagFunctions.IntegrationTests.LocalStack;
+namespace RagFunctions.IntegrationTests.LocalDevelopment;
 
 /// <summary>Line prefixes of the verify report, and the checks it must always report.</summary>
 internal static class VerifyReport
@@ -20,7 +20,7 @@ internal static class VerifyReport
     public static bool Fails(ProcessResult result, string check) => Reports(result, "FAIL", check);
 }
 
-public sealed class HealthyLocalStackTests(DevStack stack) : IClassFixture<DevStack>
+public sealed class HealthyDevStackTests(DevStack stack) : IClassFixture<DevStack>
 {
     [Fact]
     public async Task VerifyPassesEveryCheckAgainstTheStackThatScriptsDevStarted()
@@ -58,7 +58,7 @@ public sealed class HealthyLocalStackTests(DevStack stack) : IClassFixture<DevSt
     }
 }
 
-public sealed class DegradedLocalStackTests(DevStack stack) : IClassFixture<DevStack>
+public sealed class DegradedDevStackTests(DevStack stack) : IClassFixture<DevStack>
 {
     [Fact]
     public async Task VerifyFailsNamingTheLedgerAndThenThePushgatewayOnceEachIsKilled()

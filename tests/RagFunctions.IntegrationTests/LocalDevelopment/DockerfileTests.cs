@@ -3,7 +3,7 @@ using Microsoft.Extensions.FileSystemGlobbing;
 using RagFunctions.IntegrationTests.Deploy;
 using RagFunctions.IntegrationTests.Infrastructure;
 
-namespace RagFunctions.IntegrationTests.LocalStack;
+namespace RagFunctions.IntegrationTests.LocalDevelopment;
 
 /// <summary>
 /// functions/RagFunctions.App/Dockerfile cannot be built here (no Docker engine): its final stage is read instead, and

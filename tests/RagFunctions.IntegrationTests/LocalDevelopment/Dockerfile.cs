@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace RagFunctions.IntegrationTests.LocalStack;
+namespace RagFunctions.IntegrationTests.LocalDevelopment;
 
 /// <summary>One instruction: its keyword (upper case) and its arguments, continuation lines joined, comment lines removed.</summary>
 public sealed record DockerInstruction(string Keyword, string Arguments);

@@ -5,7 +5,7 @@ using Json.Schema;
 using RagFunctions.IntegrationTests.Deploy;
 using RagFunctions.IntegrationTests.Infrastructure;
 
-namespace RagFunctions.IntegrationTests.LocalStack;
+namespace RagFunctions.IntegrationTests.LocalDevelopment;
 
 /// <summary>
 /// scripts/docker-compose.yml cannot run here (no Docker engine): it is validated against the Compose Specification's
