@@ -74,12 +74,11 @@ public sealed partial class KedaMetricsTests
     /// </summary>
     private static string ScrapeConfig(int port)
     {
+        const string monitorPath = "prometheus.operator.serviceMonitor";
         var values = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("keda"), "values", "keda.yaml"));
         var defaults = DeployPaths.ChartDefaults("keda");
-        var monitor = values.Get("prometheus.operator.serviceMonitor")!;
-        Assert.Null(monitor["honorLabels"] ?? defaults.Get("prometheus.operator.serviceMonitor")!["honorLabels"]);
-        var relabelings = new JsonArray([.. (monitor["metricRelabelings"]?.AsArray() ?? []).Select(r => (JsonNode)new JsonObject(
-            r!.AsObject().Select(kv => KeyValuePair.Create(SnakeCase(kv.Key), kv.Value?.DeepClone()))))]);
+        Assert.Null(values.Get(monitorPath)!["honorLabels"] ?? defaults.Get(monitorPath)!["honorLabels"]);
+        var relabelings = MetricRelabelConfigs.FromTerraformValues("keda", "keda.yaml", monitorPath);
         return $$"""
             scrape_configs:
               - job_name: serviceMonitor/keda/keda-operator/0
@@ -92,15 +91,10 @@ public sealed partial class KedaMetricsTests
             """;
     }
 
-    private static string SnakeCase(string camel) => UpperCase().Replace(camel, m => "_" + m.Value.ToLowerInvariant());
-
     /// <summary>The labels of each input series of <paramref name="metric"/> in the KEDA promtool test.</summary>
     private static List<Dictionary<string, string>> PromtoolSeriesLabels(string metric) =>
         [.. SeriesLine().Matches(File.ReadAllText(PromtoolFile)).Where(m => m.Groups["name"].Value == metric)
             .Select(m => LabelPair().Matches(m.Groups["labels"].Value).ToDictionary(p => p.Groups[1].Value, p => p.Groups[2].Value))];
-
-    [GeneratedRegex("[A-Z]")]
-    private static partial Regex UpperCase();
 
     [GeneratedRegex(@"series:\s*'(?<name>[a-z_:]+)\{(?<labels>[^}]*)\}'")]
     private static partial Regex SeriesLine();

@@ -26,8 +26,10 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     /// <summary>
     /// The two scrape jobs as scripts/dev, the compose file and Terraform write them. The Pushgateway job keeps pushed
-    /// labels (honor_labels) but drops any series pushed under job="rag-ledger": only the ledger's own /metrics carries
-    /// the totals. The ledger job gives every replica's series one instance label, so a handover between replicas (only
+    /// labels (honor_labels) and relabels with the Pushgateway ServiceMonitor's metricRelabelings, read from the Terraform
+    /// values file (<see cref="MetricRelabelConfigs.Pushgateway"/>): it drops any series pushed under job="rag-ledger"
+    /// (only the ledger's own /metrics carries the totals) and keeps only the few per-pod series the fleet views, rules
+    /// and verify read. The ledger job gives every replica's series one instance label, so a handover between replicas (only
     /// the lease holder serves) continues the same series instead of starting new ones.
     /// </summary>
     public static string ScrapeConfigs(int pushgatewayPort, IEnumerable<int> ledgerPorts) => $"""
@@ -36,10 +38,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             honor_labels: true
             static_configs:
               - targets: ["127.0.0.1:{pushgatewayPort}"]
-            metric_relabel_configs:
-              - source_labels: [job]
-                regex: rag-ledger
-                action: drop
+            metric_relabel_configs: {MetricRelabelConfigs.Pushgateway().ToJsonString()}
           - job_name: rag-ledger
             static_configs:
               - targets: [{string.Join(", ", ledgerPorts.Select(p => $"\"127.0.0.1:{p}\""))}]
