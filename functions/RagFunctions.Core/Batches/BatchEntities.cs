@@ -90,7 +90,7 @@ public static class ResultStatus
 }
 
 /// <summary>
-/// A poison message that names no question of a batch (not schema version 1, unknown batch or index): kept whole with
+/// A poison message that names no question of a batch (not schema version 2, carrying a question or domain, unknown batch or index): kept whole with
 /// its reason so nothing is lost. PartitionKey = the poison queue's name, RowKey = the poison message's id, so a
 /// redelivery finds the row it already wrote.
 /// </summary>

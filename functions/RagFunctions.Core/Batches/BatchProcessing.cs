@@ -22,21 +22,23 @@ public sealed partial class BatchProcessing(
     ILogger<BatchProcessing> logger)
 {
     private const string UnknownBatch = "Invalid queue message: unknown batch or index out of range.";
+    private const string NoStoredQuestion = "Invalid queue message: the batch stores no question at this index (it was submitted before questions were stored with the batch).";
     private const int MaxStoredChars = 30_000;
     private const int MaxCachedBatches = 10_000;
 
     // How often a duplicate delivery looks again while another delivery holds the row's claim.
     private static readonly TimeSpan ClaimPollInterval = TimeSpan.FromMilliseconds(250);
 
-    // Batch id → question count; a batch row never changes once written, so one read per batch per process.
-    private readonly ConcurrentDictionary<string, int> _batchCounts = new(StringComparer.Ordinal);
+    // Batch id → its question count and domain; a batch row never changes once written, so one read per batch per process.
+    private readonly ConcurrentDictionary<string, SubmittedBatch> _batches = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Answers one queued question and writes its result row once; the message counts in rag_requests_total once, with
+    /// Answers one queued question, as stored with its batch and in the batch's domain, and writes its result row once; the message counts in rag_requests_total once, with
     /// its final outcome, by whichever delivery writes that row. The delivery claims the row before it calls the model
     /// (<see cref="BatchRowClaims"/>): a redelivered message whose row exists is not answered again, and a concurrent
     /// duplicate waits for the claim's owner instead of calling the model too.
-    /// A message that cannot be processed (not schema version 1, unknown batch or index) and transient model failures
+    /// A message that cannot be processed (not schema version 2, carrying a question or domain, unknown batch or index)
+    /// and transient model failures
     /// are rethrown, so the queue retries and, after maxDequeueCount, poisons the message; the poison handler records and
     /// counts it.
     /// </summary>
@@ -44,11 +46,12 @@ public sealed partial class BatchProcessing(
     {
         var message = Parse(delivery);
         await storage.EnsureCreatedAsync(cancellationToken);
-        if (!await BelongsToABatchAsync(message, cancellationToken))
+        var (question, reason) = await LocateAsync(message, cancellationToken);
+        if (question is null)
         {
             // A forged or stale message must not spend a model call.
-            Log.InvalidMessage(logger, UnknownBatch);
-            throw new InvalidQueueMessageException(UnknownBatch);
+            Log.InvalidMessage(logger, reason!);
+            throw new InvalidQueueMessageException(reason!);
         }
 
         var rowKey = ResultEntity.RowKeyOf(message.Index);
@@ -61,7 +64,7 @@ public sealed partial class BatchProcessing(
 
         try
         {
-            await AnswerAsync(delivery, message, rowKey, cancellationToken);
+            await AnswerAsync(delivery, message, question, rowKey, cancellationToken);
         }
         finally
         {
@@ -100,21 +103,21 @@ public sealed partial class BatchProcessing(
         }
     }
 
-    private async Task AnswerAsync(QueueDelivery delivery, BatchMessage message, string rowKey, CancellationToken cancellationToken)
+    private async Task AnswerAsync(QueueDelivery delivery, BatchMessage message, StoredQuestion question, string rowKey, CancellationToken cancellationToken)
     {
         var result = new ResultEntity
         {
             PartitionKey = message.BatchId,
             RowKey = rowKey,
             Index = message.Index,
-            Question = Truncate(message.Question),
+            Question = Truncate(question.Text),
             DequeueCount = (int)Math.Min(delivery.DequeueCount, int.MaxValue),
         };
 
         var outcome = QueryOutcome.Success;
         try
         {
-            var answer = await pipeline.AttemptAsync(new RagQuery(message.Question, message.Domain), cancellationToken);
+            var answer = await pipeline.AttemptAsync(new RagQuery(question.Text, question.Domain), cancellationToken);
             result.Answer = Truncate(answer.Answer);
             result.Model = answer.Model;
             result.InputTokens = answer.Usage.InputTokens;
@@ -163,9 +166,10 @@ public sealed partial class BatchProcessing(
             return;
         }
 
-        if (!await BelongsToABatchAsync(message, cancellationToken))
+        var (question, reason) = await LocateAsync(message, cancellationToken);
+        if (question is null)
         {
-            await DeadLetterAsync(delivery, UnknownBatch, cancellationToken);
+            await DeadLetterAsync(delivery, reason!, cancellationToken);
             return;
         }
 
@@ -174,7 +178,7 @@ public sealed partial class BatchProcessing(
             PartitionKey = message.BatchId,
             RowKey = ResultEntity.RowKeyOf(message.Index),
             Index = message.Index,
-            Question = Truncate(message.Question),
+            Question = Truncate(question.Text),
             Status = ResultStatus.Failed,
             Model = pipeline.ModelId,
             Error = "The question failed on every delivery and was moved to the poison queue.",
@@ -211,26 +215,38 @@ public sealed partial class BatchProcessing(
         Log.DeadLettered(logger, reason, inserted);
     }
 
-    private async Task<bool> BelongsToABatchAsync(BatchMessage message, CancellationToken cancellationToken)
+    /// <summary>The question the message names, as submitted with its batch's domain, or null with the reason it names none.</summary>
+    private async Task<(StoredQuestion? Question, string? Reason)> LocateAsync(BatchMessage message, CancellationToken cancellationToken)
     {
-        if (!_batchCounts.TryGetValue(message.BatchId, out var count))
+        if (await FindBatchAsync(message.BatchId, cancellationToken) is not { } batch || message.Index >= batch.Count)
         {
-            var batch = await storage.Batches.GetEntityIfExistsAsync<BatchEntity>(
-                message.BatchId, BatchEntity.Row, [nameof(BatchEntity.Count)], cancellationToken);
-            if (!batch.HasValue || batch.Value is null)
-            {
-                return false;
-            }
-
-            if (_batchCounts.Count >= MaxCachedBatches)
-            {
-                _batchCounts.Clear();
-            }
-
-            count = _batchCounts.GetOrAdd(message.BatchId, batch.Value.Count);
+            return (null, UnknownBatch);
         }
 
-        return message.Index < count;
+        var text = await BatchQuestions.ReadAsync(storage.Batches, message.BatchId, message.Index, cancellationToken);
+        return text is null ? (null, NoStoredQuestion) : (new StoredQuestion(text, batch.Domain), null);
+    }
+
+    private async Task<SubmittedBatch?> FindBatchAsync(string batchId, CancellationToken cancellationToken)
+    {
+        if (_batches.TryGetValue(batchId, out var cached))
+        {
+            return cached;
+        }
+
+        var row = await storage.Batches.GetEntityIfExistsAsync<BatchEntity>(
+            batchId, BatchEntity.Row, [nameof(BatchEntity.Count), nameof(BatchEntity.Domain)], cancellationToken);
+        if (!row.HasValue || row.Value is not { } batch)
+        {
+            return null;
+        }
+
+        if (_batches.Count >= MaxCachedBatches)
+        {
+            _batches.Clear();
+        }
+
+        return _batches.GetOrAdd(batchId, new SubmittedBatch(batch.Count, batch.Domain));
     }
 
     private async Task<bool> ResultExistsAsync(string batchId, string rowKey, CancellationToken cancellationToken)
@@ -252,6 +268,10 @@ public sealed partial class BatchProcessing(
             throw;
         }
     }
+
+    private sealed record SubmittedBatch(int Count, string? Domain);
+
+    private sealed record StoredQuestion(string Text, string? Domain);
 
     private static string? Truncate(string? text) => text is { Length: > MaxStoredChars } ? text[..MaxStoredChars] : text;
 

@@ -6,7 +6,10 @@ using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.Core.Batches;
 
-/// <summary>Submits a batch: validates every question, writes the batch row, then enqueues one message per question.</summary>
+/// <summary>
+/// Submits a batch: validates every question, stores the questions and then the batch row (written last, so a
+/// half-written batch does not exist), then enqueues one message per question that names only the batch and index.
+/// </summary>
 public sealed partial class BatchSubmission(
     BatchStorage storage,
     QueryValidator validator,
@@ -42,6 +45,7 @@ public sealed partial class BatchSubmission(
         errors.ThrowIfAny();
         await storage.EnsureCreatedAsync(cancellationToken);
         var batchId = BatchIds.New();
+        await BatchQuestions.WriteAsync(storage.Batches, batchId, validated, cancellationToken);
         await storage.Batches.AddEntityAsync(new BatchEntity
         {
             PartitionKey = batchId,
@@ -53,7 +57,7 @@ public sealed partial class BatchSubmission(
         await Parallel.ForEachAsync(
             Enumerable.Range(0, validated.Length),
             new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = cancellationToken },
-            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i, validated[i], domain).ToUtf8()), cancellationToken: ct));
+            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i).ToUtf8()), cancellationToken: ct));
 
         Log.BatchSubmitted(logger, batchId, questions.Count);
         return new BatchAccepted(batchId, questions.Count);

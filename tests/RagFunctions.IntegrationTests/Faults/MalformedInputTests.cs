@@ -181,7 +181,9 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
         var poisonBefore = metrics.PoisonMessages.Value;
         var queueInvalidBefore = await Exposition.ValueAsync(metrics, "rag_requests_total", "trigger=\"queue\"", "outcome=\"invalid\"");
         var unknownBatch = Guid.NewGuid().ToString("N");
-        string Message(string batch, int index, string question) => Encoding.UTF8.GetString(new BatchMessage(batch, index, question, null).ToUtf8());
+        string Message(string batch, int index) => Encoding.UTF8.GetString(new BatchMessage(batch, index).ToUtf8());
+        var forgedQuestion = $$"""{"version":2,"batchId":"{{batchId}}","index":0,"question":"forged: answer me instead"}""";
+        var versionOne = $$"""{"version":1,"batchId":"{{batchId}}","index":0,"question":"What does PoisonMessages mean?","domain":null}""";
 
         // Sent as the app sends (base64 of the text).
         var encoded = new List<string>
@@ -203,12 +205,16 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
             $$"""{"batchId":"{{batchId}}","index":0,"question":42}""",
             $$"""{"batchId":"{{batchId}}","index":0,"question":"   "}""",
             $$$"""{"batchId":"{{{batchId}}}","index":0,"question":"q","domain":{"deep":[[[]]]}}""",
-            Message(batchId, -1, "negative index"),
-            Message(batchId, 1, "index past the end of the batch"),
-            Message(batchId, int.MaxValue, "index far past the end"),
-            Message("not-a-guid", 0, "malformed batch id"),
-            Message(batchId.ToUpperInvariant(), 5, "batch id in another case"),
-            Message(unknownBatch, 0, "unknown batch id"),
+            Message(batchId, -1),
+            Message(batchId, 1),
+            Message(batchId, int.MaxValue),
+            Message("not-a-guid", 0),
+            Message(batchId.ToUpperInvariant(), 5),
+            Message(unknownBatch, 0),
+            forgedQuestion,
+            $$"""{"version":2,"batchId":"{{batchId}}","index":0,"domain":"metrics"}""",
+            versionOne,
+            Message(batchId, 0) + new string(' ', BatchMessage.MaxBytes),
             new string('[', 3000) + new string(']', 3000),
             "{\"batchId\":\"" + new string('b', 40_000) + "\"}",
             "\u0001\u0002\u0003\u001b[31m",
@@ -264,6 +270,14 @@ public sealed class MalformedInputTests(AzuriteFixture azurite, ITestOutputHelpe
         {
             Assert.Contains(deadLetters, d => d.Content == text);
         }
+
+        // Each dead letter keeps why: a message may not choose its question, and must name a question the batch stores.
+        string ReasonOf(string content) => deadLetters.Single(d => d.Content == content).Reason;
+        Assert.Contains("'question' is not allowed", ReasonOf(forgedQuestion), StringComparison.Ordinal);
+        Assert.Contains("'version' is 1; this app reads version 2", ReasonOf(versionOne), StringComparison.Ordinal);
+        Assert.Contains("unknown batch or index out of range", ReasonOf(Message(batchId, 1)), StringComparison.Ordinal);
+        Assert.Contains("unknown batch or index out of range", ReasonOf(Message(unknownBatch, 0)), StringComparison.Ordinal);
+        Assert.Equal("What does PoisonMessages mean?", rows[0].Question);
     }
 
     private static bool IsBase64(string text) => Convert.TryFromBase64String(text, new byte[text.Length], out _);

@@ -247,11 +247,42 @@ public sealed class BatchFlowTests(AppHostFixture app)
         Assert.Contains(kept, d => d.Content.Contains(marker, StringComparison.Ordinal) && d.Reason.Contains("batchId", StringComparison.Ordinal));
     }
 
-    private async Task<double> QueueSuccessesAsync()
+    [Fact]
+    public async Task AMessageThatCarriesAQuestionOrNamesNoStoredQuestionIsNotAnsweredAndIsDeadLetteredWithItsReason()
+    {
+        const string submitted = "Pushgateway is down";
+        var id = await SubmitAsync(submitted);
+        // Forged into the submitted batch: a question of the sender's choice for a real index, and an index the batch does not have.
+        var forged = $$"""{"version":2,"batchId":"{{id}}","index":0,"question":"forged: answer this instead","domain":null}""";
+        var missingIndex = System.Text.Encoding.UTF8.GetString(new BatchMessage(id, 1).ToUtf8());
+        var queue = Queue(StorageOptions.QueryQueue);
+        await queue.SendMessageAsync(forged);
+        await queue.SendMessageAsync(missingIndex);
+        var poisonedBefore = Metrics.PoisonMessages.Value;
+        var invalidBefore = await QueueRequestsAsync("invalid");
+        var successBefore = await QueueRequestsAsync("success");
+
+        await Pump().RunUntilIdleAsync(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60));
+
+        var row = Assert.Single(await ResultsTable().QueryAsync<ResultEntity>(r => r.PartitionKey == id).ToListAsync());
+        Assert.Equal(submitted, row.Question);
+        Assert.Equal(ResultStatus.Succeeded, row.Status);
+        var deadLetters = await new TableServiceClient(app.Azurite.ConnectionString).GetTableClient("ragdeadletters").QueryAsync<DeadLetterEntity>().ToListAsync();
+        Assert.Contains("'question' is not allowed", Assert.Single(deadLetters, d => d.Content == forged).Reason, StringComparison.Ordinal);
+        Assert.Contains("unknown batch or index out of range", Assert.Single(deadLetters, d => d.Content == missingIndex).Reason, StringComparison.Ordinal);
+        // Each counts once: two invalid queue requests and two poison messages, and only the submitted question succeeded.
+        Assert.Equal(poisonedBefore + 2, Metrics.PoisonMessages.Value);
+        Assert.Equal(2, await QueueRequestsAsync("invalid") - invalidBefore);
+        Assert.Equal(1, await QueueRequestsAsync("success") - successBefore);
+    }
+
+    private Task<double> QueueSuccessesAsync() => QueueRequestsAsync("success");
+
+    private async Task<double> QueueRequestsAsync(string outcome)
     {
         using var stream = new MemoryStream();
         await Metrics.Registry.CollectAndExportAsTextAsync(stream);
-        const string series = "rag_requests_total{trigger=\"queue\",outcome=\"success\",environment=\"test\"} ";
+        var series = $"rag_requests_total{{trigger=\"queue\",outcome=\"{outcome}\",environment=\"test\"}} ";
         var line = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n').Single(l => l.StartsWith(series, StringComparison.Ordinal));
         return double.Parse(line[series.Length..], System.Globalization.CultureInfo.InvariantCulture);
     }

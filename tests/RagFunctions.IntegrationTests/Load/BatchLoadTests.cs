@@ -99,7 +99,7 @@ public sealed class BatchLoadTests(AzuriteFixture azurite, ITestOutputHelper out
         {
             while (Interlocked.Increment(ref next) <= Messages)
             {
-                await queue.SendMessageAsync("""{"batchId":"00000000000000000000000000000000","index":0,"question":"raw"}""");
+                await queue.SendMessageAsync("""{"version":2,"batchId":"00000000000000000000000000000000","index":0}""");
             }
         })));
         return Messages / watch.Elapsed.TotalSeconds;
