@@ -9,6 +9,7 @@ using RagFunctions.IntegrationTests.Faults;
 using RagFunctions.IntegrationTests.Functions;
 using RagFunctions.IntegrationTests.Infrastructure;
 using RagFunctions.TestHost;
+using RagFunctions.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace RagFunctions.IntegrationTests.Load;
@@ -36,7 +37,7 @@ public sealed class BatchLoadTests(AzuriteFixture azurite, ITestOutputHelper out
         settings["Rag:MaxBodyBytes"] = (1024 * 1024).ToString(CultureInfo.InvariantCulture);
         settings["Rag:Push:Enabled"] = "true";
         settings["Rag:Push:Url"] = pushgateway.Url.ToString();
-        await using var host = await InProcessFunctionHost.StartAsync(settings, overrides: services => services.AddSingleton<IChatClient>(new InstantChatClient(Model)));
+        await using var host = await InProcessFunctionHost.StartAsync(settings, overrides: services => services.AddSingleton<IChatClient>(new FakeModel(Model, "Restart the pod.", input: 120, output: 20)));
 
         var submit = Stopwatch.StartNew();
         var batchId = await BatchCheck.SubmitAsync(host, BatchCheck.Questions(Messages, "load"));

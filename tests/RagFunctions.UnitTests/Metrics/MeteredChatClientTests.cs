@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Metrics;
 using RagFunctions.Core.Pricing;
+using RagFunctions.Tests.Shared;
 
 namespace RagFunctions.UnitTests.Metrics;
 
@@ -14,8 +15,7 @@ public sealed class MeteredChatClientTests
     public async Task MetersTokensByTypeAndCostOfOneCall()
     {
         var metrics = new RagMetrics("test", [Model]);
-        var usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 200, AdditionalCounts = new() { [UsageCounts.CacheRead] = 3_000, [UsageCounts.CacheWrite] = 500 } };
-        var client = Metered(new CannedChatClient(usage), Model, metrics);
+        var client = Metered(new FakeModel(null, "answer", input: 1_000, output: 200, cacheRead: 3_000, cacheWrite: 500), Model, metrics);
 
         var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]);
 
@@ -36,7 +36,7 @@ public sealed class MeteredChatClientTests
     public async Task ModelWithoutPriceCountsUnpricedTokensInsteadOfZeroDollars()
     {
         var metrics = new RagMetrics("test", ["acme.mystery-v1:0"]);
-        var client = Metered(new CannedChatClient(new UsageDetails { InputTokenCount = 70, OutputTokenCount = 30 }), "acme.mystery-v1:0", metrics);
+        var client = Metered(new FakeModel(null, "answer", input: 70, output: 30), "acme.mystery-v1:0", metrics);
 
         var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]);
 
@@ -52,7 +52,7 @@ public sealed class MeteredChatClientTests
     public async Task FailedCallIsCountedByKindAndRethrownAsModelCallFailed()
     {
         var metrics = new RagMetrics("test", [Model]);
-        var client = Metered(new CannedChatClient(new HttpRequestException("connection refused")), Model, metrics);
+        var client = Metered(FakeModel.Failing(new HttpRequestException("connection refused")), Model, metrics);
 
         var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]));
 
@@ -72,29 +72,4 @@ public sealed class MeteredChatClientTests
 
     private static MeteredChatClient Metered(IChatClient inner, string model, RagMetrics metrics) =>
         new(inner, model, metrics, new PriceTable(), NullLogger<MeteredChatClient>.Instance);
-
-    /// <summary>Answers with fixed usage, or throws a fixed exception.</summary>
-    private sealed class CannedChatClient : IChatClient
-    {
-        private readonly UsageDetails? _usage;
-        private readonly Exception? _error;
-
-        public CannedChatClient(UsageDetails usage) => _usage = usage;
-
-        public CannedChatClient(Exception error) => _error = error;
-
-        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-            _error is not null
-                ? Task.FromException<ChatResponse>(_error)
-                : Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "answer")) { Usage = _usage });
-
-        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-
-        public void Dispose()
-        {
-        }
-    }
 }
