@@ -33,14 +33,14 @@ public sealed partial class BatchProcessing(
     private readonly ConcurrentDictionary<string, SubmittedBatch> _batches = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Answers one queued question, as stored with its batch and in the batch's domain, and writes its result row once; the message counts in rag_requests_total once, with
-    /// its final outcome, by whichever delivery writes that row. The delivery claims the row before it calls the model
+    /// Answers the question a message names, as stored with its batch and in the batch's domain (never anything the
+    /// message says), and writes its result row once; the message counts in rag_requests_total once, with its final
+    /// outcome, by whichever delivery writes that row. The delivery claims the row before it calls the model
     /// (<see cref="BatchRowClaims"/>): a redelivered message whose row exists is not answered again, and a concurrent
     /// duplicate waits for the claim's owner instead of calling the model too.
-    /// A message that cannot be processed (not schema version 2, carrying a question or domain, unknown batch or index)
-    /// and transient model failures
-    /// are rethrown, so the queue retries and, after maxDequeueCount, poisons the message; the poison handler records and
-    /// counts it.
+    /// A message that cannot be processed (not schema version 2, carrying a question or domain, unknown batch or index,
+    /// no stored question) and transient model failures are rethrown, so the queue retries and, after maxDequeueCount,
+    /// poisons the message; the poison handler records and counts it.
     /// </summary>
     public async Task ProcessAsync(QueueDelivery delivery, CancellationToken cancellationToken)
     {

@@ -276,6 +276,28 @@ public sealed class BatchFlowTests(AppHostFixture app)
         Assert.Equal(1, await QueueRequestsAsync("success") - successBefore);
     }
 
+    [Fact]
+    public async Task StoredQuestionsReadBackWholeAcrossTransactionsAndSplitProperties()
+    {
+        var table = new TableServiceClient(app.Azurite.ConnectionString).GetTableClient("ragbatches");
+        await table.CreateIfNotExistsAsync();
+        var id = BatchIds.New();
+        // 150 questions need two transactions by count; six of the longest possible (200,000 UTF-16 code units, 7
+        // properties, up to 1.2 MB as JSON each), three within the first 100, push a transaction past 3 MiB, so the
+        // writes split by size too.
+        var longest = string.Concat(Enumerable.Repeat("\ud83d\ude00", 100_000));
+        string[] questions = [.. Enumerable.Range(0, 150).Select(i => i % 25 == 7 ? longest : $"Question {i}: what does LedgerStalled mean?")];
+
+        await BatchQuestions.WriteAsync(table, id, questions, CancellationToken.None);
+
+        for (var i = 0; i < questions.Length; i++)
+        {
+            Assert.Equal(questions[i], await BatchQuestions.ReadAsync(table, id, i, CancellationToken.None));
+        }
+
+        Assert.Null(await BatchQuestions.ReadAsync(table, id, questions.Length, CancellationToken.None));
+    }
+
     private Task<double> QueueSuccessesAsync() => QueueRequestsAsync("success");
 
     private async Task<double> QueueRequestsAsync(string outcome)

@@ -23,6 +23,10 @@ public sealed class BatchMessageTests
         Assert.Equal($$"""{"version":2,"batchId":"{{Batch}}","index":100000}""", Encoding.UTF8.GetString(new BatchMessage(Batch, 100_000).ToUtf8()));
 
     [Fact]
+    public void LargestMessageTheAppWritesIs72BytesWellUnderTheLimit() =>
+        Assert.Equal(72, new BatchMessage(Batch, 99_999).ToUtf8().Length);
+
+    [Fact]
     public void MessageWithAUtf8ByteOrderMarkIsReadAsUtf8()
     {
         var message = new BatchMessage(Batch, 0);
