@@ -54,18 +54,14 @@ public sealed partial class BatchSubmission(
             SubmittedAt = time.GetUtcNow(),
         }, cancellationToken);
 
+        // Once the batch row exists, every message must be sent: a client that disconnects (or a pod shutting down)
+        // part-way must not leave a batch that can never reach done. So the enqueue ignores the request's cancellation.
         await Parallel.ForEachAsync(
             Enumerable.Range(0, validated.Length),
-            new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = CancellationToken.None },
             async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i).ToUtf8()), cancellationToken: ct));
 
         Log.BatchSubmitted(logger, batchId, questions.Count);
         return new BatchAccepted(batchId, questions.Count);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Batch {BatchId} submitted with {Count} questions")]
-        public static partial void BatchSubmitted(ILogger logger, string batchId, int count);
     }
 }
