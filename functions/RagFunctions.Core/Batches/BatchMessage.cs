@@ -15,7 +15,7 @@ public sealed record BatchMessage(string BatchId, int Index)
     public const int CurrentVersion = 2;
 
     /// <summary>
-    /// The largest message accepted. The app writes at most 75 bytes (32-digit batch id, index ≤ 100000); the rest is
+    /// The largest message accepted. The app writes at most 72 bytes (32-digit batch id, index ≤ 99999); the rest is
     /// room for whitespace, and anything longer is not a message this app wrote.
     /// </summary>
     public const int MaxBytes = 256;
