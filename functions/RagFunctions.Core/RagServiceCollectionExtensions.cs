@@ -25,7 +25,6 @@ public static class RagServiceCollectionExtensions
     {
         services.AddOptions<RagOptions>().Bind(configuration.GetSection(RagOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetrievalOptions>().Bind(configuration.GetSection(RagOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<GenerationOptions>().Bind(configuration.GetSection(GenerationOptions.Section)).ValidateOnStart();
         services.AddOptions<PricingOptions>().Bind(configuration.GetSection(PricingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<StorageOptions>()
             .Bind(configuration.GetSection(StorageOptions.Section))
@@ -37,27 +36,24 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PricingOptions>>().Value.ToPriceTable());
         services.AddSingleton(sp => new RagMetrics(
             sp.GetRequiredService<IOptions<RagOptions>>().Value.Environment,
-            [ModelIdOf(sp.GetRequiredService<IChatClient>())]));
+            [sp.GetRequiredService<IAnswerGenerator>().ModelId]));
         services.AddSingleton<IRetriever>(sp => LuceneRetriever.Create(
             sp.GetRequiredService<IOptions<RetrievalOptions>>().Value, sp.GetRequiredService<ILogger<LuceneRetriever>>()));
 
+        // The provider setting is read here only: it decides what is registered, and nothing reads it after.
         var provider = configuration.GetSection(GenerationOptions.Section).Get<GenerationOptions>()?.Provider ?? GenerationProvider.Extractive;
         if (provider == GenerationProvider.Bedrock)
         {
             services.AddBedrockChatClient();
             services.AddSingleton<IChatClient>(sp => sp.GetRequiredService<BedrockConverseChatClient>());
         }
-        else
-        {
-            services.AddSingleton<IChatClient, ExtractiveChatClient>();
-        }
 
-        services.AddSingleton(sp =>
-        {
-            var inner = sp.GetRequiredService<IChatClient>();
-            return new MeteredChatClient(inner, ModelIdOf(inner), sp.GetRequiredService<RagMetrics>(), sp.GetRequiredService<PriceTable>(),
-                sp.GetRequiredService<ILogger<MeteredChatClient>>());
-        });
+        // Any IChatClient in the container answers (Bedrock's, or one a host registers after this call); without one,
+        // the offline extractive answerer does.
+        services.AddSingleton<IAnswerGenerator>(sp => sp.GetService<IChatClient>() is { } chat
+            ? new ChatClientAnswerGenerator(chat)
+            : new ExtractiveAnswerGenerator());
+        services.AddSingleton<MeteredAnswerGenerator>();
         services.AddSingleton<QueryValidator>();
         services.AddSingleton<RagPipeline>();
         services.AddSingleton<BatchStorage>();
@@ -67,7 +63,4 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<BatchStatusReader>();
         return services;
     }
-
-    /// <summary>The model label of a provider: the one it reports, else the local answerer's (it reports none when wrapped).</summary>
-    private static string ModelIdOf(IChatClient client) => client.GetService<ChatClientMetadata>()?.DefaultModelId ?? LocalModels.Extractive;
 }

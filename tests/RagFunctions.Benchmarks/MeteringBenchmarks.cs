@@ -9,7 +9,7 @@ using RagFunctions.Core.Metrics;
 namespace RagFunctions.Benchmarks;
 
 /// <summary>
-/// The metering cost of one successful query: every metric update <c>RagPipeline</c> and <c>MeteredChatClient</c> make for
+/// The metering cost of one successful query: every metric update <c>RagPipeline</c> and <c>MeteredAnswerGenerator</c> make for
 /// it, 11 in all — retrieval, generation and total stage histograms, retrieved-documents histogram, 4 token counters, cost
 /// counter, query-cost histogram, requests counter. Four ways, same run, same values, so the figures compare:
 /// prometheus-net through <see cref="RagMetrics"/>' pre-bound children (the product path; target ≤ 100 ns, 0 B),

@@ -14,6 +14,6 @@ public sealed class QueryFunction(RagPipeline pipeline, JsonBodyReader reader)
     {
         var body = await reader.ReadAsync(request, QueryRequestBody.Members, QueryRequestBody.Read, cancellationToken);
         var answer = await pipeline.AnswerAsync(new RagQuery(body.Question, body.Domain), cancellationToken);
-        return TypedResults.Ok(answer);
+        return TypedResults.Ok(QueryAnswerBody.From(answer));
     }
 }

@@ -1,5 +1,6 @@
 using RagFunctions.Core.Batches;
 using RagFunctions.Core.Input;
+using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.App.Http;
 
@@ -12,6 +13,19 @@ public sealed record QueryRequestBody(string? Question, string? Domain)
     public static QueryRequestBody Read(JsonObjectReader body) =>
         new(body.String("question", required: false), body.String("domain", required: false));
 }
+
+/// <summary>200 body of POST /api/query: the answer as README documents it; the one place a <see cref="RagAnswer"/> becomes JSON.</summary>
+public sealed record QueryAnswerBody(
+    string Answer, IReadOnlyList<SourceRef> Sources, string Model, UsageBody Usage, decimal CostUsd, LatencyView LatencyMs)
+{
+    public static QueryAnswerBody From(RagAnswer answer) => new(
+        answer.Answer, answer.Sources, answer.Model,
+        new UsageBody(answer.Usage.Input, answer.Usage.Output, answer.Usage.CacheRead, answer.Usage.CacheWrite),
+        answer.CostUsd, answer.LatencyMs);
+}
+
+/// <summary>Tokens by type, as <c>usage</c> of a query's answer (input excludes cache tokens).</summary>
+public sealed record UsageBody(long InputTokens, long OutputTokens, long CacheReadTokens, long CacheWriteTokens);
 
 /// <summary>Body of POST /api/batches: <c>{"questions":["…"],"domain":null}</c>.</summary>
 public static class BatchRequestBody

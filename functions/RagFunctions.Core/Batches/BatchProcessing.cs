@@ -120,10 +120,10 @@ public sealed partial class BatchProcessing(
             var answer = await pipeline.AttemptAsync(new RagQuery(question.Text, question.Domain), cancellationToken);
             result.Answer = Truncate(answer.Answer);
             result.Model = answer.Model;
-            result.InputTokens = answer.Usage.InputTokens;
-            result.OutputTokens = answer.Usage.OutputTokens;
-            result.CacheReadTokens = answer.Usage.CacheReadTokens;
-            result.CacheWriteTokens = answer.Usage.CacheWriteTokens;
+            result.InputTokens = answer.Usage.Input;
+            result.OutputTokens = answer.Usage.Output;
+            result.CacheReadTokens = answer.Usage.CacheRead;
+            result.CacheWriteTokens = answer.Usage.CacheWrite;
             result.CostUsd = answer.CostUsd.ToString(CultureInfo.InvariantCulture);
             result.LatencyMs = answer.LatencyMs.Total;
         }

@@ -5,8 +5,9 @@ using RagFunctions.Core.Retrieval;
 namespace RagFunctions.Core.Generation;
 
 /// <summary>
-/// Builds the chat prompt for a question and its retrieved passages. Every generator consumes this
-/// shape (the extractive answerer parses it back; Bedrock receives it as is):
+/// Renders the prompt for a question and its retrieved passages, for generators that take text: Bedrock and any
+/// <see cref="IChatClient"/> through <see cref="ChatClientAnswerGenerator"/>. The extractive answerer takes the passages
+/// themselves and counts the tokens of <see cref="Texts"/>, the same text. The chat shape:
 /// <list type="number">
 /// <item><description>
 /// <c>ChatRole.System</c> message, one <see cref="TextContent"/>: <see cref="SystemInstructions"/>
@@ -44,10 +45,9 @@ public static class PromptBuilder
         var contents = new List<AIContent>(passages.Count + 1);
         for (var i = 0; i < passages.Count; i++)
         {
-            var passage = passages[i];
-            contents.Add(new TextContent(string.Create(CultureInfo.InvariantCulture, $"[{i + 1}] {passage.Title}\n{passage.Text}"))
+            contents.Add(new TextContent(PassageText(i + 1, passages[i]))
             {
-                AdditionalProperties = new AdditionalPropertiesDictionary { [PassageIdProperty] = passage.Id },
+                AdditionalProperties = new AdditionalPropertiesDictionary { [PassageIdProperty] = passages[i].Id },
             });
         }
 
@@ -58,4 +58,19 @@ public static class PromptBuilder
             new ChatMessage(ChatRole.User, contents),
         ];
     }
+
+    /// <summary>Every text of the prompt, in order: the instructions, each passage, the question.</summary>
+    public static IEnumerable<string> Texts(string question, IReadOnlyList<RetrievedPassage> passages)
+    {
+        yield return SystemInstructions;
+        for (var i = 0; i < passages.Count; i++)
+        {
+            yield return PassageText(i + 1, passages[i]);
+        }
+
+        yield return QuestionPrefix + question;
+    }
+
+    private static string PassageText(int number, RetrievedPassage passage) =>
+        string.Create(CultureInfo.InvariantCulture, $"[{number}] {passage.Title}\n{passage.Text}");
 }

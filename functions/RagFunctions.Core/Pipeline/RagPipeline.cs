@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagFunctions.Core.Generation;
@@ -10,19 +9,18 @@ using RagFunctions.Core.Retrieval;
 
 namespace RagFunctions.Core.Pipeline;
 
-/// <summary>Validate → retrieve → prompt → generate, metering each stage. Knows nothing about its trigger's transport.</summary>
+/// <summary>Validate → retrieve → generate, metering each stage. Knows nothing about its trigger's transport.</summary>
 public sealed class RagPipeline(
     QueryValidator validator,
     IRetriever retriever,
-    MeteredChatClient chat,
+    MeteredAnswerGenerator generator,
     RagMetrics metrics,
     IOptions<RetrievalOptions> retrieval,
     ILogger<RagPipeline> logger)
 {
-    private readonly ChatOptions _chatOptions = new();
     private readonly int _topK = retrieval.Value.TopK;
 
-    public string ModelId => chat.ModelId;
+    public string ModelId => generator.ModelId;
 
     /// <summary>
     /// Answers one HTTP query. Its outcome is final, so it is counted here; rejected input is counted where it is
@@ -65,8 +63,8 @@ public sealed class RagPipeline(
                 metrics.NoContext.Inc();
             }
 
-            var response = await chat.GetResponseAsync(PromptBuilder.Build(question, passages), _chatOptions, cancellationToken);
-            var metering = (GenerationMetering)response.AdditionalProperties![MeteredChatClient.MeteringKey]!;
+            var priced = await generator.GenerateAsync(question, passages, cancellationToken);
+            var generated = priced.Generated;
             var total = Stopwatch.GetElapsedTime(started);
             metrics.TotalStage.Observe(total.TotalSeconds);
 
@@ -77,8 +75,8 @@ public sealed class RagPipeline(
             }
 
             return new RagAnswer(
-                response.Text, sources, metering.ModelId, UsageView.From(metering.Usage), metering.CostUsd,
-                new LatencyView(Milliseconds(retrievalTime), Milliseconds(metering.Latency), Milliseconds(total)));
+                generated.Text, sources, generated.ModelId, generated.Usage, priced.CostUsd,
+                new LatencyView(Milliseconds(retrievalTime), Milliseconds(generated.Latency), Milliseconds(total)));
         }
         catch
         {

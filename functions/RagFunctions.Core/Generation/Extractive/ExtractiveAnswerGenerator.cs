@@ -1,8 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
 using RagFunctions.Core.Pricing;
 using RagFunctions.Core.Retrieval;
@@ -10,14 +9,14 @@ using RagFunctions.Core.Retrieval;
 namespace RagFunctions.Core.Generation.Extractive;
 
 /// <summary>
-/// Offline answerer: no model, no network. Reads the prompt built by <see cref="PromptBuilder"/>, scores every
-/// sentence (or list item, table row, code line) of the passages by how many distinct question terms it contains,
-/// and answers with the best 2–4 of them, each followed by its passage citation [n]. Deterministic.
-/// Usage is real o200k token counts: input = every <see cref="TextContent"/> of every input message, output = the answer.
+/// Offline answerer: no model, no network. Receives the passages themselves, scores every sentence (or list item, table
+/// row, code line) of them by how many distinct question terms it contains, and answers with the best 2–4 of them, each
+/// followed by its passage citation [n]. Deterministic. Usage is real o200k token counts of the prompt a model would
+/// have been sent (<see cref="PromptBuilder.Texts"/>) and of the answer.
 /// </summary>
-public sealed partial class ExtractiveChatClient : IChatClient
+public sealed partial class ExtractiveAnswerGenerator : IAnswerGenerator
 {
-    public const string ModelId = LocalModels.Extractive;
+    public const string Model = LocalModels.Extractive;
 
     public const string NoContextAnswer =
         "I could not find this in the operations documentation. Try rephrasing the question, or search the runbooks directly.";
@@ -25,139 +24,46 @@ public sealed partial class ExtractiveChatClient : IChatClient
     private const int MaxSentences = 4;
     private const int MinSentences = 2;
 
-    // Loading o200k takes ~230 ms in a fresh process. The load starts on the thread pool when the client is composed
+    // Loading o200k takes ~230 ms in a fresh process. The load starts on the thread pool when the generator is composed
     // (the metrics pusher resolves it at host start), so it overlaps the index build instead of delaying the first answer.
     private static readonly Lazy<Task<Tokenizer>> SharedTokenizer =
         new(() => Task.Run<Tokenizer>(() => TiktokenTokenizer.CreateForEncoding("o200k_base")), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private static readonly ChatClientMetadata Metadata = new(ModelId, defaultModelId: ModelId);
-
     /// <summary>Starts loading the tokenizer in the background, once per process.</summary>
-    public ExtractiveChatClient() => _ = SharedTokenizer.Value;
+    public ExtractiveAnswerGenerator() => _ = SharedTokenizer.Value;
 
     /// <summary>The o200k tokenizer used for the counts (created once; thread-safe); waits for the background load.</summary>
     public static Tokenizer Tokenizer => SharedTokenizer.Value.GetAwaiter().GetResult();
 
-    public Task<ChatResponse> GetResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public string ModelId => Model;
+
+    public Task<GeneratedAnswer> GenerateAsync(string question, IReadOnlyList<RetrievedPassage> passages, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(question);
+        ArgumentNullException.ThrowIfNull(passages);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Answer(messages as IReadOnlyCollection<ChatMessage> ?? [.. messages]));
-    }
-
-    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var response = await GetResponseAsync(messages, options, cancellationToken);
-        var text = response.Text;
-        yield return new ChatResponseUpdate(ChatRole.Assistant, [new TextContent(text), new UsageContent(response.Usage!)])
-        {
-            ModelId = response.ModelId,
-            FinishReason = response.FinishReason,
-            ResponseId = response.ResponseId,
-            MessageId = response.Messages[0].MessageId,
-        };
-    }
-
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        return serviceKey is not null ? null
-            : serviceType == typeof(ChatClientMetadata) ? Metadata
-            : serviceType.IsInstanceOfType(this) ? this
-            : null;
-    }
-
-    public void Dispose()
-    {
-        // Nothing to release: the tokenizer is shared and stateless.
-    }
-
-    private static ChatResponse Answer(IReadOnlyCollection<ChatMessage> messages)
-    {
-        var (question, passages) = ReadPrompt(messages);
+        var started = Stopwatch.GetTimestamp();
         var answer = passages.Count == 0 ? NoContextAnswer : Compose(question, passages);
 
         long input = 0;
-        foreach (var message in messages)
+        foreach (var text in PromptBuilder.Texts(question, passages))
         {
-            foreach (var content in message.Contents)
-            {
-                if (content is TextContent text)
-                {
-                    input += Tokenizer.CountTokens(text.Text);
-                }
-            }
+            input += Tokenizer.CountTokens(text);
         }
 
-        long output = Tokenizer.CountTokens(answer);
-        var responseId = Guid.NewGuid().ToString("N");
-        return new ChatResponse(new ChatMessage(ChatRole.Assistant, answer) { MessageId = responseId })
-        {
-            ModelId = ModelId,
-            ResponseId = responseId,
-            FinishReason = ChatFinishReason.Stop,
-            Usage = new UsageDetails { InputTokenCount = input, OutputTokenCount = output, TotalTokenCount = input + output },
-        };
+        var usage = new TokenUsage(input, Tokenizer.CountTokens(answer), 0, 0);
+        return Task.FromResult(new GeneratedAnswer(answer, usage, Model, Stopwatch.GetElapsedTime(started)));
     }
 
-    private static (string Question, List<(int Number, string Body)> Passages) ReadPrompt(IEnumerable<ChatMessage> messages)
-    {
-        var question = string.Empty;
-        var passages = new List<(int, string)>();
-        foreach (var message in messages)
-        {
-            if (message.Role != ChatRole.User)
-            {
-                continue;
-            }
-
-            foreach (var content in message.Contents)
-            {
-                if (content is not TextContent { Text: { } text })
-                {
-                    continue;
-                }
-
-                if (content.AdditionalProperties?.ContainsKey(PromptBuilder.PassageIdProperty) == true)
-                {
-                    passages.Add(ParsePassage(text, passages.Count + 1));
-                }
-                else
-                {
-                    question = text.StartsWith(PromptBuilder.QuestionPrefix, StringComparison.Ordinal)
-                        ? text[PromptBuilder.QuestionPrefix.Length..]
-                        : text;
-                }
-            }
-        }
-
-        return (question, passages);
-    }
-
-    // "[n] title\nbody" → (n, body); anything else keeps its position as the number.
-    private static (int Number, string Body) ParsePassage(string text, int position)
-    {
-        var match = PassageHeader().Match(text);
-        if (!match.Success)
-        {
-            return (position, text);
-        }
-
-        var newline = text.IndexOf('\n', StringComparison.Ordinal);
-        var body = newline < 0 ? string.Empty : text[(newline + 1)..];
-        return (int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture), body);
-    }
-
-    private static string Compose(string question, List<(int Number, string Body)> passages)
+    private static string Compose(string question, IReadOnlyList<RetrievedPassage> passages)
     {
         var questionTerms = Terms(question);
         var candidates = new List<Sentence>();
-        foreach (var (number, body) in passages)
+        for (var i = 0; i < passages.Count; i++)
         {
+            var number = i + 1;
             var position = 0;
-            foreach (var (text, isCode) in Units(body))
+            foreach (var (text, isCode) in Units(passages[i].Text))
             {
                 var score = 0;
                 foreach (var term in Terms(text))
@@ -337,9 +243,6 @@ public sealed partial class ExtractiveChatClient : IChatClient
     }
 
     private sealed record Sentence(string Text, bool IsCode, int Passage, int Position, int Score);
-
-    [GeneratedRegex(@"^\[(\d{1,4})\] ")]
-    private static partial Regex PassageHeader();
 
     [GeneratedRegex(@"^(?:[-*+>]|\d{1,3}[.)])\s+")]
     private static partial Regex ListMarker();

@@ -7,7 +7,7 @@ using RagFunctions.Tests.Shared;
 
 namespace RagFunctions.UnitTests.Metrics;
 
-public sealed class MeteredChatClientTests
+public sealed class MeteredAnswerGeneratorTests
 {
     private const string Model = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
@@ -17,7 +17,7 @@ public sealed class MeteredChatClientTests
         var metrics = new RagMetrics("test", [Model]);
         var client = Metered(new FakeModel(null, "answer", input: 1_000, output: 200, cacheRead: 3_000, cacheWrite: 500), Model, metrics);
 
-        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]);
+        var priced = await client.GenerateAsync("hi", [], CancellationToken.None);
 
         var meters = metrics.ForModel(Model);
         Assert.Equal(1_000, meters.InputTokens.Value);
@@ -25,8 +25,7 @@ public sealed class MeteredChatClientTests
         Assert.Equal(3_000, meters.CacheReadTokens.Value);
         Assert.Equal(500, meters.CacheWriteTokens.Value);
         // (1000·0.80 + 3000·0.08 + 500·1.00 + 200·4.00) / 1e6 = 2340 / 1e6
-        var metering = (GenerationMetering)response.AdditionalProperties![MeteredChatClient.MeteringKey]!;
-        Assert.Equal(0.00234m, metering.CostUsd);
+        Assert.Equal(0.00234m, priced.CostUsd);
         Assert.Equal(0.00234, meters.Cost.Value, 15);
         Assert.Equal(1, meters.QueryCost.Count);
         Assert.Equal(1, metrics.GenerationStage.Count);
@@ -38,14 +37,14 @@ public sealed class MeteredChatClientTests
         var metrics = new RagMetrics("test", ["acme.mystery-v1:0"]);
         var client = Metered(new FakeModel(null, "answer", input: 70, output: 30), "acme.mystery-v1:0", metrics);
 
-        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]);
+        var priced = await client.GenerateAsync("hi", [], CancellationToken.None);
 
         var meters = metrics.ForModel("acme.mystery-v1:0");
         Assert.Equal(100, meters.UnpricedTokens.Value);
         Assert.Equal(0, meters.Cost.Value);
         Assert.Equal(0, meters.QueryCost.Count);
         Assert.Equal(70, meters.InputTokens.Value);
-        Assert.Equal(0m, ((GenerationMetering)response.AdditionalProperties![MeteredChatClient.MeteringKey]!).CostUsd);
+        Assert.Equal(0m, priced.CostUsd);
     }
 
     [Fact]
@@ -54,7 +53,7 @@ public sealed class MeteredChatClientTests
         var metrics = new RagMetrics("test", [Model]);
         var client = Metered(FakeModel.Failing(new HttpRequestException("connection refused")), Model, metrics);
 
-        var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]));
+        var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => client.GenerateAsync("hi", [], CancellationToken.None));
 
         Assert.Equal(LlmErrorKind.Network, error.Kind);
         Assert.True(error.IsTransient);
@@ -70,6 +69,7 @@ public sealed class MeteredChatClientTests
         return stream.ToArray();
     }
 
-    private static MeteredChatClient Metered(IChatClient inner, string model, RagMetrics metrics) =>
-        new(inner, model, metrics, new PriceTable(), NullLogger<MeteredChatClient>.Instance);
+    // The fake reports no model id of its own: the configured one is the label.
+    private static MeteredAnswerGenerator Metered(IChatClient inner, string model, RagMetrics metrics) =>
+        new(new ChatClientAnswerGenerator(inner, model), metrics, new PriceTable(), NullLogger<MeteredAnswerGenerator>.Instance);
 }
