@@ -1,5 +1,6 @@
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Metrics;
+using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.Benchmarks;
 
@@ -41,13 +42,13 @@ public static class AppRegistry
             model.Cost.Inc(cost);
             model.QueryCost.Observe(cost);
             metrics.TotalStage.Observe(generation + 0.001);
-            metrics.CountRequest(i % 3 == 0 ? QueryTrigger.Queue : QueryTrigger.Http, QueryOutcome.Success);
+            metrics.QueryCompleted(i % 3 == 0 ? QueryOrigin.Queue : QueryOrigin.Http, QueryOutcome.Success);
             var function = functions[i % functions.Length];
             function.Succeeded.Inc();
             function.Duration.Observe(generation + 0.003);
         }
 
-        metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Invalid);
+        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Invalid);
         metrics.ForModel(Models[0]).CountError(LlmErrorKind.Throttling);
         metrics.TotalErrorStage.Observe(1.5);
         metrics.NoContext.Inc();

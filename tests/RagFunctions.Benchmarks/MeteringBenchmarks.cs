@@ -5,6 +5,7 @@ using OpenTelemetry.Metrics;
 using Prometheus;
 using HistogramConfiguration = Prometheus.HistogramConfiguration;
 using RagFunctions.Core.Metrics;
+using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.Benchmarks;
 
@@ -118,7 +119,7 @@ public class MeteringBenchmarks
         _model.Cost.Inc(CostDollars);
         _model.QueryCost.Observe(CostDollars);
         _metrics.TotalStage.Observe(TotalSeconds);
-        _metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Success);
+        _metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
     }
 
     [Benchmark(Description = "prometheus-net, WithLabels per update")]

@@ -12,8 +12,9 @@ public sealed class QueryFunction(RagPipeline pipeline, JsonBodyReader reader)
     public async Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "query")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var body = await reader.ReadAsync(request, QueryRequestBody.Members, QueryRequestBody.Read, cancellationToken);
-        var answer = await pipeline.AnswerAsync(new RagQuery(body.Question, body.Domain), cancellationToken);
+        // The pipeline reads the body itself, so a rejected body is one of the query's outcomes, counted where the rest are.
+        var answer = await pipeline.AnswerAsync(
+            QueryOrigin.Http, token => reader.ReadAsync(request, QueryRequestBody.Members, QueryRequestBody.Read, token), cancellationToken);
         return TypedResults.Ok(QueryAnswerBody.From(answer));
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using RagFunctions.App.Http;
 using RagFunctions.Core.Batches;
+using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.App.Functions;
 
@@ -12,8 +13,8 @@ public sealed class SubmitBatchFunction(BatchSubmission submission, JsonBodyRead
     public async Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "batches")] HttpRequest request, CancellationToken cancellationToken)
     {
-        var body = await reader.ReadAsync(request, BatchRequestBody.Members, BatchRequestBody.Read, cancellationToken);
-        var accepted = await submission.SubmitAsync(body, cancellationToken);
+        var accepted = await submission.SubmitAsync(
+            QueryOrigin.Http, token => reader.ReadAsync(request, BatchRequestBody.Members, BatchRequestBody.Read, token), cancellationToken);
         var statusUrl = $"/api/batches/{accepted.BatchId}";
         return TypedResults.Accepted(statusUrl, new BatchAcceptedBody(accepted.BatchId, accepted.Count, statusUrl));
     }

@@ -4,13 +4,13 @@ using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.App.Http;
 
-/// <summary>Body of POST /api/query: <c>{"question":"…","domain":null}</c>.</summary>
-public sealed record QueryRequestBody(string? Question, string? Domain)
+/// <summary>Body of POST /api/query: <c>{"question":"…","domain":null}</c>, bound straight to the pipeline's <see cref="RagQuery"/>.</summary>
+public static class QueryRequestBody
 {
     public static readonly string[] Members = ["question", "domain"];
 
     /// <summary>The question's content is checked by the pipeline's validator, as for every other source of questions.</summary>
-    public static QueryRequestBody Read(JsonObjectReader body) =>
+    public static RagQuery Read(JsonObjectReader body) =>
         new(body.String("question", required: false), body.String("domain", required: false));
 }
 
@@ -40,7 +40,7 @@ public static class BatchRequestBody
 public sealed record BatchAcceptedBody(string BatchId, int Count, string StatusUrl);
 
 /// <summary>A request refused before its content is read (media type, charset, content encoding, size): a 4xx other than 400.</summary>
-public sealed class RequestRejectedException(int status, string title, string detail) : Exception(detail)
+public sealed class RequestRejectedException(int status, string title, string detail) : RejectedInputException(detail)
 {
     public int Status { get; } = status;
 

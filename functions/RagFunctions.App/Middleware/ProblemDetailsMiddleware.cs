@@ -8,7 +8,6 @@ using RagFunctions.Core.Batches;
 using RagFunctions.App.Http;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Input;
-using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.App.Middleware;
 
@@ -17,11 +16,9 @@ namespace RagFunctions.App.Middleware;
 /// per-field <c>errors</c>, shaped like ASP.NET's ValidationProblemDetails), an unavailable model or missing model
 /// credentials are 503, and anything unexpected is a 500 that carries a trace id. No problem names a .NET type or
 /// carries a stack trace, user input is quoted through <see cref="UserText"/>, and a detail stays under 1 KB.
-/// A rejected query (of <see cref="RagMiddleware.QueryFunctions"/>) is counted here, at the edge, as
-/// rag_requests_total{trigger="http",outcome="invalid"}; any other rejected request is not a query and shows only in
-/// rag_function_invocations_total.
+/// It decides responses only: a query's outcome, rejected or not, is counted by the pipeline.
 /// </summary>
-public sealed class ProblemDetailsMiddleware(RagMetrics metrics, ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
+public sealed class ProblemDetailsMiddleware(ILogger<ProblemDetailsMiddleware> logger) : IFunctionsWorkerMiddleware
 {
     private static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(5);
 
@@ -34,14 +31,7 @@ public sealed class ProblemDetailsMiddleware(RagMetrics metrics, ILogger<Problem
         catch (Exception ex)
         {
             var httpContext = context.GetHttpContext() ?? throw new InvalidOperationException("HTTP function without an HttpContext.", ex);
-            if (ex is InvalidRequestException or RequestRejectedException)
-            {
-                if (RagMiddleware.QueryFunctions.Contains(context.FunctionDefinition.Name))
-                {
-                    metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Invalid);
-                }
-            }
-            else if (ex is not BatchNotFoundException and not ModelCallFailedException and not ModelCredentialsException)
+            if (ex is not RejectedInputException and not BatchNotFoundException and not ModelCallFailedException and not ModelCredentialsException)
             {
                 Log.Unhandled(logger, context.FunctionDefinition.Name, context.InvocationId, ex);
             }

@@ -1,5 +1,4 @@
 using Microsoft.Azure.Functions.Worker;
-using RagFunctions.App.Functions;
 
 namespace RagFunctions.App.Middleware;
 
@@ -13,16 +12,6 @@ public static class RagMiddleware
         new(typeof(ProblemDetailsMiddleware), context => TriggerOf(context) == "http"),
         new(typeof(InvocationMeteringMiddleware), _ => true),
     ];
-
-    /// <summary>
-    /// The HTTP functions whose requests are queries: a question, or a batch of them. Only their rejected requests count
-    /// in rag_requests_total; a rejected status read or health call is not a query and shows only in the function metrics.
-    /// </summary>
-    public static readonly IReadOnlySet<string> QueryFunctions = new HashSet<string>(StringComparer.Ordinal)
-    {
-        nameof(QueryFunction),
-        nameof(SubmitBatchFunction),
-    };
 
     /// <summary>"http", "queue" or "other", from the function's trigger binding (bounded: it comes from our own attributes).</summary>
     public static string TriggerOf(FunctionContext context)

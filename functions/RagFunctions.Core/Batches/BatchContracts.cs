@@ -1,3 +1,5 @@
+using RagFunctions.Core.Input;
+
 namespace RagFunctions.Core.Batches;
 
 /// <summary>Body of POST /api/batches.</summary>
@@ -21,7 +23,7 @@ public static class BatchStates
 }
 
 /// <summary>A queue message that can never be processed; it is retried to the poison queue, which keeps it as a dead letter.</summary>
-public sealed class InvalidQueueMessageException(string reason) : Exception(reason);
+public sealed class InvalidQueueMessageException(string reason) : RejectedInputException(reason);
 
 /// <summary>No batch has this id.</summary>
 public sealed class BatchNotFoundException(string batchId) : Exception("No batch has this id.")

@@ -46,12 +46,12 @@ public sealed partial class BatchProcessing(
     {
         var message = Parse(delivery);
         await storage.EnsureCreatedAsync(cancellationToken);
-        var (question, reason) = await LocateAsync(message, cancellationToken);
+        var (question, invalid) = await LocateAsync(message, cancellationToken);
         if (question is null)
         {
             // A forged or stale message must not spend a model call.
-            Log.InvalidMessage(logger, reason!);
-            throw new InvalidQueueMessageException(reason!);
+            Log.InvalidMessage(logger, invalid!.Message);
+            throw invalid;
         }
 
         var rowKey = ResultEntity.RowKeyOf(message.Index);
@@ -114,7 +114,7 @@ public sealed partial class BatchProcessing(
             DequeueCount = (int)Math.Min(delivery.DequeueCount, int.MaxValue),
         };
 
-        var outcome = QueryOutcome.Success;
+        Exception? failure = null;
         try
         {
             var answer = await pipeline.AttemptAsync(new RagQuery(question.Text, question.Domain), cancellationToken);
@@ -130,7 +130,7 @@ public sealed partial class BatchProcessing(
         catch (Exception ex) when (ex is InvalidRequestException or ModelCallFailedException { IsTransient: false })
         {
             // Retrying cannot help: record the failure so the batch completes.
-            outcome = RagPipeline.OutcomeOf(ex);
+            failure = ex;
             result.Status = ResultStatus.Failed;
             result.Model = pipeline.ModelId;
             result.Error = ex.Message;
@@ -139,7 +139,7 @@ public sealed partial class BatchProcessing(
         result.CompletedAt = time.GetUtcNow();
         if (await BatchStorage.TryInsertAsync(storage.Results, result, cancellationToken))
         {
-            metrics.CountRequest(QueryTrigger.Queue, outcome);
+            pipeline.Completed(QueryOrigin.Queue, failure);
         }
         else
         {
@@ -162,14 +162,14 @@ public sealed partial class BatchProcessing(
         }
         catch (InvalidQueueMessageException ex)
         {
-            await DeadLetterAsync(delivery, ex.Message, cancellationToken);
+            await DeadLetterAsync(delivery, ex, cancellationToken);
             return;
         }
 
-        var (question, reason) = await LocateAsync(message, cancellationToken);
+        var (question, invalid) = await LocateAsync(message, cancellationToken);
         if (question is null)
         {
-            await DeadLetterAsync(delivery, reason!, cancellationToken);
+            await DeadLetterAsync(delivery, invalid!, cancellationToken);
             return;
         }
 
@@ -187,17 +187,17 @@ public sealed partial class BatchProcessing(
         }, cancellationToken);
         if (inserted)
         {
-            // Only transient failures (throttling, an unavailable model or storage, missing credentials) are retried to the poison queue.
             metrics.PoisonMessages.Inc();
-            metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Unavailable);
+            pipeline.Poisoned(QueryOrigin.Queue);
         }
 
         Log.Poisoned(logger, message.BatchId, message.Index, inserted);
     }
 
     /// <summary>Keeps an unprocessable poison message whole, keyed by its message id, and counts it the first time only.</summary>
-    private async Task DeadLetterAsync(QueueDelivery delivery, string reason, CancellationToken cancellationToken)
+    private async Task DeadLetterAsync(QueueDelivery delivery, InvalidQueueMessageException invalid, CancellationToken cancellationToken)
     {
+        var reason = invalid.Message;
         var inserted = await BatchStorage.TryInsertAsync(storage.DeadLetters, new DeadLetterEntity
         {
             PartitionKey = StorageOptions.PoisonQueue,
@@ -209,22 +209,22 @@ public sealed partial class BatchProcessing(
         if (inserted)
         {
             metrics.PoisonMessages.Inc();
-            metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Invalid);
+            pipeline.Completed(QueryOrigin.Queue, invalid);
         }
 
         Log.DeadLettered(logger, reason, inserted);
     }
 
-    /// <summary>The question the message names, as submitted with its batch's domain, or null with the reason it names none.</summary>
-    private async Task<(StoredQuestion? Question, string? Reason)> LocateAsync(BatchMessage message, CancellationToken cancellationToken)
+    /// <summary>The question the message names, as submitted with its batch's domain, or null with why it names none.</summary>
+    private async Task<(StoredQuestion? Question, InvalidQueueMessageException? Invalid)> LocateAsync(BatchMessage message, CancellationToken cancellationToken)
     {
         if (await FindBatchAsync(message.BatchId, cancellationToken) is not { } batch || message.Index >= batch.Count)
         {
-            return (null, UnknownBatch);
+            return (null, new InvalidQueueMessageException(UnknownBatch));
         }
 
         var text = await BatchQuestions.ReadAsync(storage.Batches, message.BatchId, message.Index, cancellationToken);
-        return text is null ? (null, NoStoredQuestion) : (new StoredQuestion(text, batch.Domain), null);
+        return text is null ? (null, new InvalidQueueMessageException(NoStoredQuestion)) : (new StoredQuestion(text, batch.Domain), null);
     }
 
     private async Task<SubmittedBatch?> FindBatchAsync(string batchId, CancellationToken cancellationToken)

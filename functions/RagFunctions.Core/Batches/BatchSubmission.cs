@@ -13,12 +13,43 @@ namespace RagFunctions.Core.Batches;
 public sealed partial class BatchSubmission(
     BatchStorage storage,
     QueryValidator validator,
+    RagPipeline pipeline,
     IOptions<RagOptions> ragOptions,
     IOptions<StorageOptions> storageOptions,
     TimeProvider time,
     ILogger<BatchSubmission> logger)
 {
-    public async Task<BatchAccepted> SubmitAsync(BatchRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the batch (<paramref name="read"/>: e.g. its HTTP body) and validates it as the pipeline admits it, so a
+    /// rejected submission counts once as an invalid query; then stores and enqueues it.
+    /// </summary>
+    public async Task<BatchAccepted> SubmitAsync(QueryOrigin origin, Func<CancellationToken, Task<BatchRequest>> read, CancellationToken cancellationToken)
+    {
+        var (questions, domain) = await pipeline.AdmitAsync(origin, async token => Validate(await read(token)), cancellationToken);
+        await storage.EnsureCreatedAsync(cancellationToken);
+        var batchId = BatchIds.New();
+        await BatchQuestions.WriteAsync(storage.Batches, batchId, questions, cancellationToken);
+        await storage.Batches.AddEntityAsync(new BatchEntity
+        {
+            PartitionKey = batchId,
+            Count = questions.Length,
+            Domain = domain,
+            SubmittedAt = time.GetUtcNow(),
+        }, cancellationToken);
+
+        // Once the batch row exists, every message must be sent: a client that disconnects (or a pod shutting down)
+        // part-way must not leave a batch that can never reach done. So the enqueue ignores the request's cancellation.
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, questions.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = CancellationToken.None },
+            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i).ToUtf8()), cancellationToken: ct));
+
+        Log.BatchSubmitted(logger, batchId, questions.Length);
+        return new BatchAccepted(batchId, questions.Length);
+    }
+
+    /// <summary>Every question normalized and the canonical domain, or every problem in one <see cref="InvalidRequestException"/>.</summary>
+    private (string[] Questions, string? Domain) Validate(BatchRequest request)
     {
         var errors = new InputErrors();
         var questions = request.Questions;
@@ -43,25 +74,6 @@ public sealed partial class BatchSubmission(
         }
 
         errors.ThrowIfAny();
-        await storage.EnsureCreatedAsync(cancellationToken);
-        var batchId = BatchIds.New();
-        await BatchQuestions.WriteAsync(storage.Batches, batchId, validated, cancellationToken);
-        await storage.Batches.AddEntityAsync(new BatchEntity
-        {
-            PartitionKey = batchId,
-            Count = questions.Count,
-            Domain = domain,
-            SubmittedAt = time.GetUtcNow(),
-        }, cancellationToken);
-
-        // Once the batch row exists, every message must be sent: a client that disconnects (or a pod shutting down)
-        // part-way must not leave a batch that can never reach done. So the enqueue ignores the request's cancellation.
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, validated.Length),
-            new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = CancellationToken.None },
-            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i).ToUtf8()), cancellationToken: ct));
-
-        Log.BatchSubmitted(logger, batchId, questions.Count);
-        return new BatchAccepted(batchId, questions.Count);
+        return (validated, domain);
     }
 }

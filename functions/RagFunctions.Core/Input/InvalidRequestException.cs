@@ -5,7 +5,7 @@ namespace RagFunctions.Core.Input;
 /// "questions[3]", "$" for the document itself) and a one-line summary; the edge decides what it becomes (a 400, a
 /// failed result row, a dead letter).
 /// </summary>
-public sealed class InvalidRequestException(IReadOnlyDictionary<string, string[]> errors, string detail) : Exception(detail)
+public sealed class InvalidRequestException(IReadOnlyDictionary<string, string[]> errors, string detail) : RejectedInputException(detail)
 {
     public IReadOnlyDictionary<string, string[]> Errors { get; } = errors;
 

@@ -1,13 +1,7 @@
 using RagFunctions.Core.Generation;
+using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.Core.Metrics;
-
-/// <summary>What started a query; a bounded label set.</summary>
-public enum QueryTrigger
-{
-    Http,
-    Queue,
-}
 
 /// <summary>How a query ended; a bounded label set.</summary>
 public enum QueryOutcome
@@ -21,11 +15,12 @@ public enum QueryOutcome
 
 public static class MetricLabels
 {
-    public static string LabelValue(this QueryTrigger trigger) => trigger switch
+    /// <summary>The <c>trigger</c> label of rag_requests_total.</summary>
+    public static string LabelValue(this QueryOrigin origin) => origin switch
     {
-        QueryTrigger.Http => "http",
-        QueryTrigger.Queue => "queue",
-        _ => throw new ArgumentOutOfRangeException(nameof(trigger)),
+        QueryOrigin.Http => "http",
+        QueryOrigin.Queue => "queue",
+        _ => throw new ArgumentOutOfRangeException(nameof(origin)),
     };
 
     public static string LabelValue(this QueryOutcome outcome) => outcome switch

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Prometheus;
 using RagFunctions.Core.Generation;
+using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.Core.Metrics;
 
@@ -9,7 +10,7 @@ namespace RagFunctions.Core.Metrics;
 /// Label children for configured values are created up front: every series is exposed at 0
 /// before its first increment, and the hot path never allocates a label array.
 /// </summary>
-public sealed class RagMetrics
+public sealed class RagMetrics : IQueryOutcomeObserver
 {
     /// <summary>Seed buckets 0.1…20 plus finer ones for sub-100 ms stages.</summary>
     public static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2, 5, 10, 20];
@@ -71,7 +72,7 @@ public sealed class RagMetrics
         PoisonMessages = poison.WithLabels(environment);
         PushFailures = pushFailures.WithLabels(environment);
 
-        var triggers = Enum.GetValues<QueryTrigger>();
+        var triggers = Enum.GetValues<QueryOrigin>();
         var outcomes = Enum.GetValues<QueryOutcome>();
         _requestChildren = new Counter.Child[triggers.Length * outcomes.Length];
         foreach (var trigger in triggers)
@@ -120,11 +121,12 @@ public sealed class RagMetrics
             self._functionInvocations.WithLabels(key.Function, key.Trigger, "failure", self.Environment),
             self._functionDuration.WithLabels(key.Function, key.Trigger, self.Environment)), this);
 
-    public void CountRequest(QueryTrigger trigger, QueryOutcome outcome) => _requestChildren[RequestIndex(trigger, outcome)].Inc();
+    /// <summary>The one writer of rag_requests_total: the pipeline reports each query's final outcome here, once.</summary>
+    public void QueryCompleted(QueryOrigin origin, QueryOutcome outcome) => _requestChildren[RequestIndex(origin, outcome)].Inc();
 
     private static readonly int OutcomeCount = Enum.GetValues<QueryOutcome>().Length;
 
-    private static int RequestIndex(QueryTrigger trigger, QueryOutcome outcome) => ((int)trigger * OutcomeCount) + (int)outcome;
+    private static int RequestIndex(QueryOrigin origin, QueryOutcome outcome) => ((int)origin * OutcomeCount) + (int)outcome;
 
     public sealed class ModelMeters
     {

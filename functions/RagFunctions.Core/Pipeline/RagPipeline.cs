@@ -9,12 +9,17 @@ using RagFunctions.Core.Retrieval;
 
 namespace RagFunctions.Core.Pipeline;
 
-/// <summary>Validate → retrieve → generate, metering each stage. Knows nothing about its trigger's transport.</summary>
+/// <summary>
+/// Validate → retrieve → generate, metering each stage, and the owner of each query's outcome: a failure is classified
+/// here (<see cref="OutcomeOf"/>) and every final outcome is reported here, once, to <see cref="IQueryOutcomeObserver"/>.
+/// Knows nothing about its trigger's transport: the trigger states the query's <see cref="QueryOrigin"/>.
+/// </summary>
 public sealed class RagPipeline(
     QueryValidator validator,
     IRetriever retriever,
     MeteredAnswerGenerator generator,
     RagMetrics metrics,
+    IQueryOutcomeObserver outcomes,
     IOptions<RetrievalOptions> retrieval,
     ILogger<RagPipeline> logger)
 {
@@ -23,29 +28,44 @@ public sealed class RagPipeline(
     public string ModelId => generator.ModelId;
 
     /// <summary>
-    /// Answers one HTTP query. Its outcome is final, so it is counted here; rejected input is counted where it is
-    /// rejected, at the HTTP edge, together with bodies that never reach the pipeline.
+    /// Reads one query (<paramref name="read"/>: e.g. its HTTP body) and answers it. Its outcome is final, so it is
+    /// reported here, whether the query was rejected, failed or answered.
     /// </summary>
-    public async Task<RagAnswer> AnswerAsync(RagQuery query, CancellationToken cancellationToken)
+    public async Task<RagAnswer> AnswerAsync(QueryOrigin origin, Func<CancellationToken, Task<RagQuery>> read, CancellationToken cancellationToken)
     {
         try
         {
-            var answer = await AttemptAsync(query, cancellationToken);
-            metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Success);
+            var answer = await AttemptAsync(await read(cancellationToken), cancellationToken);
+            Completed(origin, failure: null);
             return answer;
         }
-        catch (Exception ex) when (ex is not InvalidRequestException)
+        catch (Exception ex)
         {
-            var outcome = OutcomeOf(ex);
-            metrics.CountRequest(QueryTrigger.Http, outcome);
-            Log.QueryFailed(logger, QueryTrigger.Http.LabelValue(), outcome.LabelValue(), ex);
+            Completed(origin, ex);
             throw;
         }
     }
 
     /// <summary>
-    /// One attempt at a question, not counted in rag_requests_total: a queued question may be attempted on several
-    /// deliveries, and its batch counts it once, with its final outcome, when its result row is written.
+    /// Reads and validates queries that are answered later (a batch): a rejection is their final outcome and is reported
+    /// here, once; accepted questions report nothing yet, each reports its own outcome when it is settled.
+    /// </summary>
+    public async Task<T> AdmitAsync<T>(QueryOrigin origin, Func<CancellationToken, Task<T>> admit, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await admit(cancellationToken);
+        }
+        catch (RejectedInputException ex)
+        {
+            Completed(origin, ex);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One attempt at a question, not reported: a queued question may be attempted on several deliveries, and is
+    /// settled once, with <see cref="Completed"/> or <see cref="Poisoned"/>, by the delivery that writes its result row.
     /// </summary>
     public async Task<RagAnswer> AttemptAsync(RagQuery query, CancellationToken cancellationToken)
     {
@@ -85,10 +105,28 @@ public sealed class RagPipeline(
         }
     }
 
-    /// <summary>The outcome label of a failed query: the one place a failure is classified, for HTTP and queue alike.</summary>
+    /// <summary>Settles a query: answered when <paramref name="failure"/> is null, else the outcome its failure classifies as.</summary>
+    public void Completed(QueryOrigin origin, Exception? failure)
+    {
+        var outcome = failure is null ? QueryOutcome.Success : OutcomeOf(failure);
+        if (failure is not null && outcome != QueryOutcome.Invalid)
+        {
+            Log.QueryFailed(logger, origin, outcome, failure);
+        }
+
+        outcomes.QueryCompleted(origin, outcome);
+    }
+
+    /// <summary>
+    /// Settles a question that failed on every delivery and reached the poison queue: only transient failures (throttling,
+    /// an unavailable model or storage, missing credentials) are retried that far, so it is <c>unavailable</c>.
+    /// </summary>
+    public void Poisoned(QueryOrigin origin) => outcomes.QueryCompleted(origin, QueryOutcome.Unavailable);
+
+    /// <summary>The outcome of a failed query: the one place a failure is classified, for every origin.</summary>
     public static QueryOutcome OutcomeOf(Exception exception) => exception switch
     {
-        InvalidRequestException => QueryOutcome.Invalid,
+        RejectedInputException => QueryOutcome.Invalid,
         ModelCallFailedException { Kind: LlmErrorKind.Throttling } => QueryOutcome.Throttled,
         ModelCallFailedException { IsTransient: true } or ModelCredentialsException => QueryOutcome.Unavailable,
         _ => QueryOutcome.Error,

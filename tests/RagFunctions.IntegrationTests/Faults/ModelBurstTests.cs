@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Metrics;
+using RagFunctions.Core.Pipeline;
 using RagFunctions.IntegrationTests.Functions;
 using RagFunctions.IntegrationTests.Infrastructure;
 using RagFunctions.TestHost;
@@ -55,7 +56,7 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
         await using var host = await InProcessFunctionHost.StartAsync(settings);
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
         Task<double> ErrorsAsync(LlmErrorKind kind) => Exposition.ValueAsync(metrics, "rag_llm_errors_total", $"error_type=\"{kind.LabelValue()}\"");
-        Task<double> RequestsAsync(QueryTrigger trigger, QueryOutcome outcome) =>
+        Task<double> RequestsAsync(QueryOrigin trigger, QueryOutcome outcome) =>
             Exposition.ValueAsync(metrics, "rag_requests_total", $"trigger=\"{trigger.LabelValue()}\"", $"outcome=\"{outcome.LabelValue()}\"");
 
         async Task<(HttpCallResult Response, int Attempts)> QueryAsync(Burst kind, int attemptsInBurst)
@@ -98,14 +99,14 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
             Assert.Equal(errorsBefore + 1, await ErrorsAsync(errorKind));
         }
 
-        Assert.Equal(1, await RequestsAsync(QueryTrigger.Http, QueryOutcome.Throttled));
-        Assert.Equal(2, await RequestsAsync(QueryTrigger.Http, QueryOutcome.Unavailable));
+        Assert.Equal(1, await RequestsAsync(QueryOrigin.Http, QueryOutcome.Throttled));
+        Assert.Equal(2, await RequestsAsync(QueryOrigin.Http, QueryOutcome.Unavailable));
 
         // Queue: questions arrive during a throttling burst; each failed delivery is retried after the visibility timeout and
         // every question is answered once the burst ends, before maxDequeueCount would poison it.
         var throttlingBefore = await ErrorsAsync(LlmErrorKind.Throttling);
-        var queueThrottledBefore = await RequestsAsync(QueryTrigger.Queue, QueryOutcome.Throttled);
-        var queueSuccessBefore = await RequestsAsync(QueryTrigger.Queue, QueryOutcome.Success);
+        var queueThrottledBefore = await RequestsAsync(QueryOrigin.Queue, QueryOutcome.Throttled);
+        var queueSuccessBefore = await RequestsAsync(QueryOrigin.Queue, QueryOutcome.Success);
         Volatile.Write(ref burstAttemptsLeft, int.MaxValue);
         Volatile.Write(ref burst, (int)Burst.Throttling);
         var batchId = await BatchCheck.SubmitAsync(host, BatchCheck.Questions(Questions, "a throttling burst"));
@@ -122,8 +123,8 @@ public sealed class ModelBurstTests(AzuriteFixture azurite, ITestOutputHelper ou
         Assert.All(rows, r => Assert.InRange(r.DequeueCount, 2, queueSettings.MaxDequeueCount));
         Assert.Equal(throttlingBefore + pump.Failed, await ErrorsAsync(LlmErrorKind.Throttling));
         // Each question counts once, with its final outcome: the failed deliveries before it are not outcomes.
-        Assert.Equal(queueThrottledBefore, await RequestsAsync(QueryTrigger.Queue, QueryOutcome.Throttled));
-        Assert.Equal(queueSuccessBefore + Questions, await RequestsAsync(QueryTrigger.Queue, QueryOutcome.Success));
+        Assert.Equal(queueThrottledBefore, await RequestsAsync(QueryOrigin.Queue, QueryOutcome.Throttled));
+        Assert.Equal(queueSuccessBefore + Questions, await RequestsAsync(QueryOrigin.Queue, QueryOutcome.Success));
         output.WriteLine($"queue: {Questions} questions, {pump.Failed} failed deliveries, {pump.Processed} completed, stand-in attempts in total {standIn.Received.Count}, " +
             $"llm errors throttling {await ErrorsAsync(LlmErrorKind.Throttling)} unavailable {await ErrorsAsync(LlmErrorKind.Unavailable)} timeout {await ErrorsAsync(LlmErrorKind.Timeout)}, duration {watch.Elapsed}");
     }

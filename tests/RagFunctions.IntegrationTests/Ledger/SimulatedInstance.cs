@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Metrics;
 using RagFunctions.Core.Metrics.Push;
+using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.IntegrationTests.Ledger;
 
@@ -104,11 +105,11 @@ internal sealed class SimulatedInstance
         if (_random.Next(10) == 0)
         {
             model.CountError(LlmErrorKind.Throttling);
-            _metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Throttled);
+            _metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Throttled);
         }
         else
         {
-            _metrics.CountRequest(_random.Next(2) == 0 ? QueryTrigger.Http : QueryTrigger.Queue, QueryOutcome.Success);
+            _metrics.QueryCompleted(_random.Next(2) == 0 ? QueryOrigin.Http : QueryOrigin.Queue, QueryOutcome.Success);
         }
     }
 }

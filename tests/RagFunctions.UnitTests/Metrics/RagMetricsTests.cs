@@ -1,5 +1,6 @@
 using System.Text;
 using RagFunctions.Core.Metrics;
+using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.UnitTests.Metrics;
 
@@ -60,9 +61,9 @@ public sealed class RagMetricsTests
     {
         var metrics = new RagMetrics("test", []);
 
-        metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Unavailable);
-        metrics.CountRequest(QueryTrigger.Queue, QueryOutcome.Unavailable);
-        metrics.CountRequest(QueryTrigger.Http, QueryOutcome.Success);
+        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable);
+        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable);
+        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
 
         var text = await ExportAsync(metrics);
         Assert.Contains("rag_requests_total{trigger=\"queue\",outcome=\"unavailable\",environment=\"test\"} 2", text, StringComparison.Ordinal);
