@@ -57,7 +57,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton<MeteredAnswerGenerator>();
         services.AddSingleton<QueryValidator>();
         services.AddSingleton<RagPipeline>();
-        services.AddSingleton<BatchStorage>();
+        services.AddSingleton<BatchStore>();
         services.AddSingleton<BatchRowClaims>();
         services.AddSingleton<BatchProcessing>();
         services.AddSingleton<BatchSubmission>();

@@ -1,20 +1,15 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Input;
 using RagFunctions.Core.Metrics;
-using RagFunctions.Core.Options;
 using RagFunctions.Core.Pipeline;
 
 namespace RagFunctions.Core.Batches;
 
 /// <summary>Processes one queued question into its result row, and records a poison message; submission is <see cref="BatchSubmission"/>, status <see cref="BatchStatusReader"/>.</summary>
 public sealed partial class BatchProcessing(
-    BatchStorage storage,
+    BatchStore store,
     BatchRowClaims claims,
     RagPipeline pipeline,
     RagMetrics metrics,
@@ -23,13 +18,12 @@ public sealed partial class BatchProcessing(
 {
     private const string UnknownBatch = "Invalid queue message: unknown batch or index out of range.";
     private const string NoStoredQuestion = "Invalid queue message: the batch stores no question at this index (it was submitted before questions were stored with the batch).";
-    private const int MaxStoredChars = 30_000;
     private const int MaxCachedBatches = 10_000;
 
     // How often a duplicate delivery looks again while another delivery holds the row's claim.
     private static readonly TimeSpan ClaimPollInterval = TimeSpan.FromMilliseconds(250);
 
-    // Batch id → its question count and domain; a batch row never changes once written, so one read per batch per process.
+    // Batch id → the batch row; it never changes once written, so one read per batch per process.
     private readonly ConcurrentDictionary<string, SubmittedBatch> _batches = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -45,7 +39,7 @@ public sealed partial class BatchProcessing(
     public async Task ProcessAsync(QueueDelivery delivery, CancellationToken cancellationToken)
     {
         var message = Parse(delivery);
-        await storage.EnsureCreatedAsync(cancellationToken);
+        await store.EnsureCreatedAsync(cancellationToken);
         var (question, invalid) = await LocateAsync(message, cancellationToken);
         if (question is null)
         {
@@ -54,8 +48,7 @@ public sealed partial class BatchProcessing(
             throw invalid;
         }
 
-        var rowKey = ResultEntity.RowKeyOf(message.Index);
-        var claim = await ClaimAsync(message, rowKey, cancellationToken);
+        var claim = await ClaimAsync(message, cancellationToken);
         if (claim is null)
         {
             Log.AlreadyAnswered(logger, message.BatchId, message.Index);
@@ -64,7 +57,7 @@ public sealed partial class BatchProcessing(
 
         try
         {
-            await AnswerAsync(delivery, message, question, rowKey, cancellationToken);
+            await AnswerAsync(delivery, message, question, cancellationToken);
         }
         finally
         {
@@ -78,19 +71,19 @@ public sealed partial class BatchProcessing(
     /// waits, holding its message (the host keeps renewing its lease), and makes no model call: it completes once the
     /// row is written, or takes the claim over when its owner released it or let it expire.
     /// </summary>
-    private async Task<ClaimEntity?> ClaimAsync(BatchMessage message, string rowKey, CancellationToken cancellationToken)
+    private async Task<ClaimEntity?> ClaimAsync(BatchMessage message, CancellationToken cancellationToken)
     {
         while (true)
         {
-            if (await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
+            if (await store.ResultExistsAsync(message.BatchId, message.Index, cancellationToken))
             {
                 return null;
             }
 
-            if (await claims.TryClaimAsync(message.BatchId, rowKey, cancellationToken) is { } claim)
+            if (await claims.TryClaimAsync(message.BatchId, message.Index, cancellationToken) is { } claim)
             {
                 // The previous owner may have written the row and released its claim since the look above.
-                if (!await ResultExistsAsync(message.BatchId, rowKey, cancellationToken))
+                if (!await store.ResultExistsAsync(message.BatchId, message.Index, cancellationToken))
                 {
                     return claim;
                 }
@@ -103,41 +96,24 @@ public sealed partial class BatchProcessing(
         }
     }
 
-    private async Task AnswerAsync(QueueDelivery delivery, BatchMessage message, StoredQuestion question, string rowKey, CancellationToken cancellationToken)
+    private async Task AnswerAsync(QueueDelivery delivery, BatchMessage message, StoredQuestion question, CancellationToken cancellationToken)
     {
-        var result = new ResultEntity
-        {
-            PartitionKey = message.BatchId,
-            RowKey = rowKey,
-            Index = message.Index,
-            Question = Truncate(question.Text),
-            DequeueCount = (int)Math.Min(delivery.DequeueCount, int.MaxValue),
-        };
-
+        var dequeueCount = DequeueCountOf(delivery);
+        BatchResult result;
         Exception? failure = null;
         try
         {
             var answer = await pipeline.AttemptAsync(new RagQuery(question.Text, question.Domain), cancellationToken);
-            result.Answer = Truncate(answer.Answer);
-            result.Model = answer.Model;
-            result.InputTokens = answer.Usage.Input;
-            result.OutputTokens = answer.Usage.Output;
-            result.CacheReadTokens = answer.Usage.CacheRead;
-            result.CacheWriteTokens = answer.Usage.CacheWrite;
-            result.CostUsd = answer.CostUsd.ToString(CultureInfo.InvariantCulture);
-            result.LatencyMs = answer.LatencyMs.Total;
+            result = BatchResult.Answered(message.Index, question.Text, answer, dequeueCount, time.GetUtcNow());
         }
         catch (Exception ex) when (ex is InvalidRequestException or ModelCallFailedException { IsTransient: false })
         {
             // Retrying cannot help: record the failure so the batch completes.
             failure = ex;
-            result.Status = ResultStatus.Failed;
-            result.Model = pipeline.ModelId;
-            result.Error = ex.Message;
+            result = BatchResult.Failed(message.Index, question.Text, pipeline.ModelId, ex.Message, dequeueCount, time.GetUtcNow());
         }
 
-        result.CompletedAt = time.GetUtcNow();
-        if (await BatchStorage.TryInsertAsync(storage.Results, result, cancellationToken))
+        if (await store.TryAddResultAsync(message.BatchId, result, cancellationToken))
         {
             pipeline.Completed(QueryOrigin.Queue, failure);
         }
@@ -154,7 +130,7 @@ public sealed partial class BatchProcessing(
     /// </summary>
     public async Task RecordPoisonAsync(QueueDelivery delivery, CancellationToken cancellationToken)
     {
-        await storage.EnsureCreatedAsync(cancellationToken);
+        await store.EnsureCreatedAsync(cancellationToken);
         BatchMessage message;
         try
         {
@@ -173,18 +149,9 @@ public sealed partial class BatchProcessing(
             return;
         }
 
-        var inserted = await BatchStorage.TryInsertAsync(storage.Results, new ResultEntity
-        {
-            PartitionKey = message.BatchId,
-            RowKey = ResultEntity.RowKeyOf(message.Index),
-            Index = message.Index,
-            Question = Truncate(question.Text),
-            Status = ResultStatus.Failed,
-            Model = pipeline.ModelId,
-            Error = "The question failed on every delivery and was moved to the poison queue.",
-            DequeueCount = (int)Math.Min(delivery.DequeueCount, int.MaxValue),
-            CompletedAt = time.GetUtcNow(),
-        }, cancellationToken);
+        var inserted = await store.TryAddResultAsync(message.BatchId, BatchResult.Failed(
+            message.Index, question.Text, pipeline.ModelId, "The question failed on every delivery and was moved to the poison queue.",
+            DequeueCountOf(delivery), time.GetUtcNow()), cancellationToken);
         if (inserted)
         {
             metrics.PoisonMessages.Inc();
@@ -197,22 +164,14 @@ public sealed partial class BatchProcessing(
     /// <summary>Keeps an unprocessable poison message whole, keyed by its message id, and counts it the first time only.</summary>
     private async Task DeadLetterAsync(QueueDelivery delivery, InvalidQueueMessageException invalid, CancellationToken cancellationToken)
     {
-        var reason = invalid.Message;
-        var inserted = await BatchStorage.TryInsertAsync(storage.DeadLetters, new DeadLetterEntity
-        {
-            PartitionKey = StorageOptions.PoisonQueue,
-            RowKey = delivery.MessageId,
-            Content = Truncate(Encoding.UTF8.GetString(delivery.Body.Span)) ?? string.Empty,
-            Reason = Truncate(reason) ?? string.Empty,
-            RecordedAt = time.GetUtcNow(),
-        }, cancellationToken);
+        var inserted = await store.TryAddDeadLetterAsync(delivery.MessageId, delivery.Body, invalid.Message, time.GetUtcNow(), cancellationToken);
         if (inserted)
         {
             metrics.PoisonMessages.Inc();
             pipeline.Completed(QueryOrigin.Queue, invalid);
         }
 
-        Log.DeadLettered(logger, reason, inserted);
+        Log.DeadLettered(logger, invalid.Message, inserted);
     }
 
     /// <summary>The question the message names, as submitted with its batch's domain, or null with why it names none.</summary>
@@ -223,7 +182,7 @@ public sealed partial class BatchProcessing(
             return (null, new InvalidQueueMessageException(UnknownBatch));
         }
 
-        var text = await BatchQuestions.ReadAsync(storage.Batches, message.BatchId, message.Index, cancellationToken);
+        var text = await store.FindQuestionAsync(message.BatchId, message.Index, cancellationToken);
         return text is null ? (null, new InvalidQueueMessageException(NoStoredQuestion)) : (new StoredQuestion(text, batch.Domain), null);
     }
 
@@ -234,9 +193,7 @@ public sealed partial class BatchProcessing(
             return cached;
         }
 
-        var row = await storage.Batches.GetEntityIfExistsAsync<BatchEntity>(
-            batchId, BatchEntity.Row, [nameof(BatchEntity.Count), nameof(BatchEntity.Domain)], cancellationToken);
-        if (!row.HasValue || row.Value is not { } batch)
+        if (await store.FindBatchAsync(batchId, cancellationToken) is not { } batch)
         {
             return null;
         }
@@ -246,13 +203,7 @@ public sealed partial class BatchProcessing(
             _batches.Clear();
         }
 
-        return _batches.GetOrAdd(batchId, new SubmittedBatch(batch.Count, batch.Domain));
-    }
-
-    private async Task<bool> ResultExistsAsync(string batchId, string rowKey, CancellationToken cancellationToken)
-    {
-        var existing = await storage.Results.GetEntityIfExistsAsync<ResultEntity>(batchId, rowKey, [nameof(ResultEntity.Status)], cancellationToken);
-        return existing.HasValue;
+        return _batches.GetOrAdd(batchId, batch);
     }
 
     /// <summary>The message, or (logged, not counted: the poison handler counts it once) <see cref="InvalidQueueMessageException"/>.</summary>
@@ -269,9 +220,7 @@ public sealed partial class BatchProcessing(
         }
     }
 
-    private sealed record SubmittedBatch(int Count, string? Domain);
-
     private sealed record StoredQuestion(string Text, string? Domain);
 
-    private static string? Truncate(string? text) => text is { Length: > MaxStoredChars } ? text[..MaxStoredChars] : text;
+    private static int DequeueCountOf(QueueDelivery delivery) => (int)Math.Min(delivery.DequeueCount, int.MaxValue);
 }

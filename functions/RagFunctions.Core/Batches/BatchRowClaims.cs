@@ -11,18 +11,19 @@ namespace RagFunctions.Core.Batches;
 /// result's row key); it expires after <see cref="StorageOptions.ClaimLeaseSeconds"/>, so a delivery after its owner
 /// died takes it over, with an ETag-conditional replace that only one taker wins.
 /// </summary>
-public sealed class BatchRowClaims(BatchStorage storage, IOptions<StorageOptions> options, TimeProvider time)
+public sealed class BatchRowClaims(BatchStore store, IOptions<StorageOptions> options, TimeProvider time)
 {
     private readonly TimeSpan _lease = TimeSpan.FromSeconds(options.Value.ClaimLeaseSeconds);
 
     /// <summary>The claim, or null while another owner's claim is live (or was just released: the caller looks again).</summary>
-    public async Task<ClaimEntity?> TryClaimAsync(string batchId, string rowKey, CancellationToken cancellationToken)
+    public async Task<ClaimEntity?> TryClaimAsync(string batchId, int index, CancellationToken cancellationToken)
     {
+        var rowKey = ResultEntity.RowKeyOf(index);
         var now = time.GetUtcNow();
         var claim = new ClaimEntity { PartitionKey = batchId, RowKey = rowKey, Owner = Guid.NewGuid().ToString("N"), ExpiresAt = now + _lease };
         try
         {
-            var added = await storage.Claims.AddEntityAsync(claim, cancellationToken);
+            var added = await store.Claims.AddEntityAsync(claim, cancellationToken);
             claim.ETag = added.Headers.ETag ?? ETag.All;
             return claim;
         }
@@ -31,7 +32,7 @@ public sealed class BatchRowClaims(BatchStorage storage, IOptions<StorageOptions
             // Claimed already: taken over below only if its owner let it expire.
         }
 
-        var existing = await storage.Claims.GetEntityIfExistsAsync<ClaimEntity>(batchId, rowKey, cancellationToken: cancellationToken);
+        var existing = await store.Claims.GetEntityIfExistsAsync<ClaimEntity>(batchId, rowKey, cancellationToken: cancellationToken);
         if (!existing.HasValue || existing.Value is not { } held || held.ExpiresAt > now)
         {
             return null;
@@ -39,7 +40,7 @@ public sealed class BatchRowClaims(BatchStorage storage, IOptions<StorageOptions
 
         try
         {
-            var replaced = await storage.Claims.UpdateEntityAsync(claim, held.ETag, TableUpdateMode.Replace, cancellationToken);
+            var replaced = await store.Claims.UpdateEntityAsync(claim, held.ETag, TableUpdateMode.Replace, cancellationToken);
             claim.ETag = replaced.Headers.ETag ?? ETag.All;
             return claim;
         }
@@ -54,7 +55,7 @@ public sealed class BatchRowClaims(BatchStorage storage, IOptions<StorageOptions
     {
         try
         {
-            await storage.Claims.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, claim.ETag, CancellationToken.None);
+            await store.Claims.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, claim.ETag, CancellationToken.None);
         }
         catch (RequestFailedException)
         {

@@ -1,11 +1,10 @@
 using System.Globalization;
-using Azure.Data.Tables;
 using RagFunctions.Core.Input;
 
 namespace RagFunctions.Core.Batches;
 
 /// <summary>Reads a batch's status: one snapshot of its counts and one page of its results.</summary>
-public sealed class BatchStatusReader(BatchStorage storage)
+public sealed class BatchStatusReader(BatchStore store)
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
@@ -28,12 +27,8 @@ public sealed class BatchStatusReader(BatchStorage storage)
         var firstIndex = continuationToken is null ? 0 : ResultPageToken.Parse(continuationToken, batchId, errors);
         errors.ThrowIfAny();
 
-        await storage.EnsureCreatedAsync(cancellationToken);
-        var batch = await storage.Batches.GetEntityIfExistsAsync<BatchEntity>(batchId, BatchEntity.Row, cancellationToken: cancellationToken);
-        if (!batch.HasValue || batch.Value is null)
-        {
-            throw new BatchNotFoundException(batchId);
-        }
+        await store.EnsureCreatedAsync(cancellationToken);
+        var batch = await store.FindBatchAsync(batchId, cancellationToken) ?? throw new BatchNotFoundException(batchId);
 
         // One snapshot: the counts and the page both come from the rows this one query sees. Result rows are insert-only,
         // so the page's rows, read next, are exactly as they were; a row that lands in between is left to the next poll.
@@ -41,8 +36,7 @@ public sealed class BatchStatusReader(BatchStorage storage)
         int succeeded = 0, failed = 0;
         decimal cost = 0;
         var seen = new SortedSet<int>();
-        await foreach (var row in storage.Results.QueryAsync<ResultEntity>(
-            r => r.PartitionKey == batchId, select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)], cancellationToken: cancellationToken))
+        await foreach (var row in store.ScanResultsAsync(batchId, cancellationToken))
         {
             seen.Add(row.Index);
             if (row.Status == ResultStatus.Succeeded)
@@ -54,14 +48,14 @@ public sealed class BatchStatusReader(BatchStorage storage)
                 failed++;
             }
 
-            cost += decimal.Parse(row.CostUsd, CultureInfo.InvariantCulture);
+            cost += row.CostUsd;
         }
 
         var page = await PageAsync(batchId, seen, firstIndex!.Value, pageSize, cancellationToken);
-        var count = batch.Value.Count;
+        var count = batch.Count;
         var completed = succeeded + failed;
         var state = completed == 0 ? BatchStates.Queued : completed >= count ? BatchStates.Done : BatchStates.Running;
-        return new BatchStatusView(batchId, state, count, completed, succeeded, failed, cost, batch.Value.SubmittedAt, page.Results, page.Next);
+        return new BatchStatusView(batchId, state, count, completed, succeeded, failed, cost, batch.SubmittedAt, page.Results, page.Next);
     }
 
     /// <summary>
@@ -77,9 +71,7 @@ public sealed class BatchStatusReader(BatchStorage storage)
         var results = new List<BatchResultView>(onPage.Count);
         if (onPage.Count > 0)
         {
-            var filter = TableClient.CreateQueryFilter(
-                $"PartitionKey eq {batchId} and RowKey ge {ResultEntity.RowKeyOf(indices[0])} and RowKey le {ResultEntity.RowKeyOf(indices[onPage.Count - 1])}");
-            await foreach (var row in storage.Results.QueryAsync<ResultEntity>(filter, cancellationToken: cancellationToken))
+            await foreach (var row in store.ReadResultsAsync(batchId, indices[0], indices[onPage.Count - 1], cancellationToken))
             {
                 if (onPage.Contains(row.Index))
                 {
@@ -91,7 +83,7 @@ public sealed class BatchStatusReader(BatchStorage storage)
         return (results, more ? ResultPageToken.Create(batchId, indices[pageSize - 1] + 1) : null);
     }
 
-    private static BatchResultView ToView(ResultEntity r) => new(
-        r.Index, r.Status, r.Question, r.Answer, r.Error, r.Model, r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens,
-        decimal.Parse(r.CostUsd, CultureInfo.InvariantCulture), r.LatencyMs);
+    private static BatchResultView ToView(BatchResult r) => new(
+        r.Index, r.Status, r.Question, r.Answer, r.Error, r.Model,
+        r.Usage.Input, r.Usage.Output, r.Usage.CacheRead, r.Usage.CacheWrite, r.CostUsd, r.LatencyMs);
 }

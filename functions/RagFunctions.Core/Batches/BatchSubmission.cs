@@ -11,7 +11,7 @@ namespace RagFunctions.Core.Batches;
 /// half-written batch does not exist), then enqueues one message per question that names only the batch and index.
 /// </summary>
 public sealed partial class BatchSubmission(
-    BatchStorage storage,
+    BatchStore store,
     QueryValidator validator,
     RagPipeline pipeline,
     IOptions<RagOptions> ragOptions,
@@ -26,23 +26,16 @@ public sealed partial class BatchSubmission(
     public async Task<BatchAccepted> SubmitAsync(QueryOrigin origin, Func<CancellationToken, Task<BatchRequest>> read, CancellationToken cancellationToken)
     {
         var (questions, domain) = await pipeline.AdmitAsync(origin, async token => Validate(await read(token)), cancellationToken);
-        await storage.EnsureCreatedAsync(cancellationToken);
+        await store.EnsureCreatedAsync(cancellationToken);
         var batchId = BatchIds.New();
-        await BatchQuestions.WriteAsync(storage.Batches, batchId, questions, cancellationToken);
-        await storage.Batches.AddEntityAsync(new BatchEntity
-        {
-            PartitionKey = batchId,
-            Count = questions.Length,
-            Domain = domain,
-            SubmittedAt = time.GetUtcNow(),
-        }, cancellationToken);
+        await store.AddBatchAsync(batchId, questions, new SubmittedBatch(questions.Length, domain, time.GetUtcNow()), cancellationToken);
 
         // Once the batch row exists, every message must be sent: a client that disconnects (or a pod shutting down)
         // part-way must not leave a batch that can never reach done. So the enqueue ignores the request's cancellation.
         await Parallel.ForEachAsync(
             Enumerable.Range(0, questions.Length),
             new ParallelOptions { MaxDegreeOfParallelism = storageOptions.Value.EnqueueConcurrency, CancellationToken = CancellationToken.None },
-            async (i, ct) => await storage.Queue.SendMessageAsync(new BinaryData(new BatchMessage(batchId, i).ToUtf8()), cancellationToken: ct));
+            async (i, ct) => await store.EnqueueAsync(new BatchMessage(batchId, i), ct));
 
         Log.BatchSubmitted(logger, batchId, questions.Length);
         return new BatchAccepted(batchId, questions.Length);

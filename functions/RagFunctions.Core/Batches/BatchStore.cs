@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Options;
+using RagFunctions.Core.Generation;
+using RagFunctions.Core.Options;
+using RagFunctions.Core.Pipeline;
+
+namespace RagFunctions.Core.Batches;
+
+/// <summary>
+/// The batch path's queue and tables, created on first use, and the one place that maps between their entities and the
+/// records submission, processing and status work with (<see cref="SubmittedBatch"/>, <see cref="BatchResult"/>): the
+/// cost's decimal ↔ invariant text, the row keys and the stored-text limit live here.
+/// </summary>
+public sealed class BatchStore
+{
+    /// <summary>Longest text stored in a result or dead-letter property: Table storage holds 32K UTF-16 code units per string.</summary>
+    public const int MaxStoredChars = 30_000;
+
+    private readonly Lock _gate = new();
+    private readonly QueueClient _queue;
+    private readonly TableClient _batches;
+    private readonly TableClient _results;
+    private readonly TableClient _deadLetters;
+    private Task? _created;
+
+    public BatchStore(IOptions<StorageOptions> options)
+    {
+        var o = options.Value;
+        // The Functions queue trigger decodes base64 by default (host.json messageEncoding), so send base64.
+        _queue = new QueueClient(o.ConnectionString, StorageOptions.QueryQueue,
+            new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var tables = new TableServiceClient(o.ConnectionString);
+        _batches = tables.GetTableClient(o.BatchTable);
+        _results = tables.GetTableClient(o.ResultTable);
+        _deadLetters = tables.GetTableClient(o.DeadLetterTable);
+        Claims = tables.GetTableClient(o.ClaimTable);
+    }
+
+    /// <summary>The claim table; only <see cref="BatchRowClaims"/> uses it.</summary>
+    internal TableClient Claims { get; }
+
+    /// <summary>Creates the queue and tables once per process; a failed attempt is retried on the next call.</summary>
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_created is null || _created.IsFaulted || _created.IsCanceled)
+            {
+                _created = CreateAsync(cancellationToken);
+            }
+
+            return _created;
+        }
+    }
+
+    /// <summary>
+    /// Stores a batch: its questions first, then the batch row. Until the row exists the batch does not, so a half-written
+    /// batch is never read or processed.
+    /// </summary>
+    public async Task AddBatchAsync(string batchId, IReadOnlyList<string> questions, SubmittedBatch batch, CancellationToken cancellationToken)
+    {
+        await BatchQuestions.WriteAsync(_batches, batchId, questions, cancellationToken);
+        await _batches.AddEntityAsync(new BatchEntity
+        {
+            PartitionKey = batchId,
+            Count = batch.Count,
+            Domain = batch.Domain,
+            SubmittedAt = batch.SubmittedAt,
+        }, cancellationToken);
+    }
+
+    public Task EnqueueAsync(BatchMessage message, CancellationToken cancellationToken) =>
+        _queue.SendMessageAsync(new BinaryData(message.ToUtf8()), cancellationToken: cancellationToken);
+
+    /// <summary>The batch row, or null when no batch has this id.</summary>
+    public async Task<SubmittedBatch?> FindBatchAsync(string batchId, CancellationToken cancellationToken)
+    {
+        var row = await _batches.GetEntityIfExistsAsync<BatchEntity>(
+            batchId, BatchEntity.Row, [nameof(BatchEntity.Count), nameof(BatchEntity.Domain), nameof(BatchEntity.SubmittedAt)], cancellationToken);
+        return row.HasValue && row.Value is { } batch ? new SubmittedBatch(batch.Count, batch.Domain, batch.SubmittedAt) : null;
+    }
+
+    /// <summary>The question at <paramref name="index"/> of the batch as submitted, or null when the batch stores none there.</summary>
+    public Task<string?> FindQuestionAsync(string batchId, int index, CancellationToken cancellationToken) =>
+        BatchQuestions.ReadAsync(_batches, batchId, index, cancellationToken);
+
+    public async Task<bool> ResultExistsAsync(string batchId, int index, CancellationToken cancellationToken)
+    {
+        var existing = await _results.GetEntityIfExistsAsync<ResultEntity>(batchId, ResultEntity.RowKeyOf(index), [nameof(ResultEntity.Status)], cancellationToken);
+        return existing.HasValue;
+    }
+
+    /// <summary>Writes the question's result row unless it exists; false when another delivery wrote it first.</summary>
+    public Task<bool> TryAddResultAsync(string batchId, BatchResult result, CancellationToken cancellationToken) =>
+        TryInsertAsync(_results, new ResultEntity
+        {
+            PartitionKey = batchId,
+            RowKey = ResultEntity.RowKeyOf(result.Index),
+            Index = result.Index,
+            Status = result.Status,
+            Question = Truncate(result.Question),
+            Answer = Truncate(result.Answer),
+            Error = result.Error,
+            Model = result.Model,
+            InputTokens = result.Usage.Input,
+            OutputTokens = result.Usage.Output,
+            CacheReadTokens = result.Usage.CacheRead,
+            CacheWriteTokens = result.Usage.CacheWrite,
+            CostUsd = result.CostUsd.ToString(CultureInfo.InvariantCulture),
+            LatencyMs = result.LatencyMs,
+            DequeueCount = result.DequeueCount,
+            CompletedAt = result.CompletedAt,
+        }, cancellationToken);
+
+    /// <summary>
+    /// Keeps a poison message that names no question whole, keyed by its message id so a redelivery finds its row;
+    /// false when that row exists.
+    /// </summary>
+    public Task<bool> TryAddDeadLetterAsync(string messageId, ReadOnlyMemory<byte> content, string reason, DateTimeOffset recordedAt, CancellationToken cancellationToken) =>
+        TryInsertAsync(_deadLetters, new DeadLetterEntity
+        {
+            PartitionKey = StorageOptions.PoisonQueue,
+            RowKey = messageId,
+            Content = Truncate(Encoding.UTF8.GetString(content.Span)) ?? string.Empty,
+            Reason = Truncate(reason) ?? string.Empty,
+            RecordedAt = recordedAt,
+        }, cancellationToken);
+
+    /// <summary>Every result of the batch with its index, status and cost only: what the counts of a status read need.</summary>
+    public IAsyncEnumerable<BatchResult> ScanResultsAsync(string batchId, CancellationToken cancellationToken) =>
+        ResultsAsync(_results.QueryAsync<ResultEntity>(
+            r => r.PartitionKey == batchId, select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)],
+            cancellationToken: cancellationToken));
+
+    /// <summary>The whole results of the batch from index <paramref name="first"/> to <paramref name="last"/>, both included.</summary>
+    public IAsyncEnumerable<BatchResult> ReadResultsAsync(string batchId, int first, int last, CancellationToken cancellationToken) =>
+        ResultsAsync(_results.QueryAsync<ResultEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey ge {ResultEntity.RowKeyOf(first)} and RowKey le {ResultEntity.RowKeyOf(last)}"),
+            cancellationToken: cancellationToken));
+
+    private static async IAsyncEnumerable<BatchResult> ResultsAsync(AsyncPageable<ResultEntity> rows, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var r in rows.WithCancellation(cancellationToken))
+        {
+            yield return new BatchResult(
+                r.Index, r.Status, r.Question, r.Answer, r.Error, r.Model,
+                new TokenUsage(r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.CacheWriteTokens),
+                decimal.Parse(r.CostUsd, CultureInfo.InvariantCulture), r.LatencyMs, r.DequeueCount, r.CompletedAt);
+        }
+    }
+
+    private async Task CreateAsync(CancellationToken cancellationToken)
+    {
+        await _queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await _batches.CreateIfNotExistsAsync(cancellationToken);
+        await _results.CreateIfNotExistsAsync(cancellationToken);
+        await _deadLetters.CreateIfNotExistsAsync(cancellationToken);
+        await Claims.CreateIfNotExistsAsync(cancellationToken);
+    }
+
+    /// <summary>Inserts <paramref name="entity"/> unless a row with its keys exists; returns false on a duplicate.</summary>
+    private static async Task<bool> TryInsertAsync<T>(TableClient table, T entity, CancellationToken cancellationToken)
+        where T : class, ITableEntity
+    {
+        try
+        {
+            await table.AddEntityAsync(entity, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    private static string? Truncate(string? text) => text is { Length: > MaxStoredChars } ? text[..MaxStoredChars] : text;
+}
+
+/// <summary>A submitted batch: how many questions it has, the domain they are answered in, and when it was submitted.</summary>
+public sealed record SubmittedBatch(int Count, string? Domain, DateTimeOffset SubmittedAt);
+
+/// <summary>
+/// The result of one question of a batch: answered (<see cref="ResultStatus.Succeeded"/>) with its answer, usage, exact
+/// cost and latency, or failed with its error. Written once, by whichever delivery settles the question.
+/// </summary>
+public sealed record BatchResult(
+    int Index, string Status, string? Question, string? Answer, string? Error, string? Model,
+    TokenUsage Usage, decimal CostUsd, double LatencyMs, int DequeueCount, DateTimeOffset CompletedAt)
+{
+    /// <summary>The one mapping from the pipeline's answer to a result.</summary>
+    public static BatchResult Answered(int index, string question, RagAnswer answer, int dequeueCount, DateTimeOffset completedAt) =>
+        new(index, ResultStatus.Succeeded, question, answer.Answer, null, answer.Model, answer.Usage, answer.CostUsd, answer.LatencyMs.Total, dequeueCount, completedAt);
+
+    public static BatchResult Failed(int index, string question, string model, string error, int dequeueCount, DateTimeOffset completedAt) =>
+        new(index, ResultStatus.Failed, question, null, error, model, default, 0m, 0, dequeueCount, completedAt);
+}
