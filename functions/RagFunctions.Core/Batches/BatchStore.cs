@@ -19,7 +19,7 @@ namespace RagFunctions.Core.Batches;
 public sealed class BatchStore
 {
     /// <summary>Longest text stored in a result or dead-letter property: Table storage holds 32K UTF-16 code units per string.</summary>
-    public const int MaxStoredChars = 30_000;
+    private const int MaxStoredChars = 30_000;
 
     private readonly Lock _gate = new();
     private readonly QueueClient _queue;

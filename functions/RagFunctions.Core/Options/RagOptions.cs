@@ -27,7 +27,7 @@ public sealed class RagOptions
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
 }
 
-/// <summary>Which <see cref="Microsoft.Extensions.AI.IChatClient"/> answers (section <c>Rag:Generation</c>).</summary>
+/// <summary>Which generator answers (section <c>Rag:Generation</c>); read once, by the composition, to choose what it registers.</summary>
 public sealed class GenerationOptions
 {
     public const string Section = "Rag:Generation";
