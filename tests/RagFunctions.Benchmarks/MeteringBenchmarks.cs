@@ -36,6 +36,9 @@ public class MeteringBenchmarks
     private RagMetrics _metrics = null!;
     private RagMetrics.ModelMeters _model = null!;
 
+    // The pipeline reports a query's outcome through the observer interface, so the benchmark does too.
+    private IQueryOutcomeObserver _outcomes = null!;
+
     private Counter _naiveCost = null!;
     private Counter _naiveTokens = null!;
     private Histogram _naiveDuration = null!;
@@ -60,6 +63,7 @@ public class MeteringBenchmarks
     {
         _metrics = new RagMetrics(Environment, [Model]);
         _model = _metrics.ForModel(Model);
+        _outcomes = _metrics;
 
         var factory = Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry());
         _naiveCost = factory.CreateCounter("rag_cost_dollars_total", "cost", new CounterConfiguration { LabelNames = ["model", "environment"] });
@@ -119,7 +123,7 @@ public class MeteringBenchmarks
         _model.Cost.Inc(CostDollars);
         _model.QueryCost.Observe(CostDollars);
         _metrics.TotalStage.Observe(TotalSeconds);
-        _metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
+        _outcomes.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
     }
 
     [Benchmark(Description = "prometheus-net, WithLabels per update")]
