@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using RagFunctions.Core.Budgets;
 
 namespace RagFunctions.Ledger;
 
@@ -23,6 +24,7 @@ public static class LedgerServiceCollectionExtensions
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>();
+        services.AddBudgetOptions(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {
