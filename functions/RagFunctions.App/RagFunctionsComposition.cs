@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using RagFunctions.App.Http;
 using RagFunctions.App.Middleware;
 using RagFunctions.Core;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Metrics.Push;
 
 namespace RagFunctions.App;
@@ -17,6 +18,7 @@ public static class RagFunctionsComposition
     {
         services.AddRagPipeline(configuration);
         services.AddMetricsPusher();
+        services.AddBudgetOptions(configuration);
         services.AddSingleton<JsonBodyReader>();
         foreach (var step in RagMiddleware.Steps)
         {

@@ -1,10 +1,13 @@
+using System.Globalization;
 using System.Text;
+using RagFunctions.Core.Budgets;
 
 namespace RagFunctions.Ledger;
 
 /// <summary>The ledger's own gauges and counters, exposed beside the totals under rag_ledger_* (never folded).</summary>
 /// <param name="BoundedFamilies">Families with a plausibility bound: each has a rag_ledger_implausible_deltas_total series from 0 on.</param>
-public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null);
+/// <param name="Budgets">The tenants and limits: when set, their spend and limits are exposed as rag_budget_* gauges.</param>
+public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null, TenantBudgets? Budgets = null);
 
 /// <summary>Renders the ledger's /metrics (text format 0.0.4) and applies the first-sample hold-back.</summary>
 public static class LedgerExposition
@@ -58,8 +61,53 @@ public static class LedgerExposition
         AppendSelf(text, "rag_ledger_tracked_instances", "gauge", "Instances with watermarks (live or not yet retired).", state.Instances.Count);
         AppendSelf(text, "rag_ledger_tombstones", "gauge", "Retired instance ids remembered.", state.Tombstones.Count);
         AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold (pod groups, and any pushed under the ledger's job).", self.PushgatewayGroups);
+        if (self.Budgets is { } budgets)
+        {
+            AppendBudgets(text, state.Spend, budgets, DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(now * 1000)));
+        }
+
         return (text.ToString(), firstServed);
     }
+
+    /// <summary>
+    /// rag_budget_spent_dollars{tenant,window} for every tenant and <c>_all</c> (0 included: the alert rules compare
+    /// series, and a window begun since the last fold shows 0), and rag_budget_limit_dollars{tenant,window,kind} for each
+    /// configured limit. Values are the exact decimals, written out in full.
+    /// </summary>
+    private static void AppendBudgets(StringBuilder text, TenantSpend spend, TenantBudgets budgets, DateTimeOffset now)
+    {
+        string[] tenants = [.. budgets.Names, BudgetOptions.AllTenants];
+        text.Append("# HELP rag_budget_spent_dollars Exact USD spent in the current UTC day or month, per tenant (tenant=\"_all\": all tenants), as folded by the ledger.\n");
+        text.Append("# TYPE rag_budget_spent_dollars gauge\n");
+        foreach (var window in BudgetWindows.All)
+        {
+            var spent = spend.Of(window, now);
+            foreach (var tenant in tenants)
+            {
+                var usd = tenant == BudgetOptions.AllTenants ? spent.Values.Sum() : spent.GetValueOrDefault(tenant);
+                AppendDecimal(text, "rag_budget_spent_dollars", $"tenant=\"{tenant}\",window=\"{window.LabelValue()}\"", usd);
+            }
+        }
+
+        text.Append("# HELP rag_budget_limit_dollars Configured budget limit in USD per tenant, window and kind (soft: alert, hard: enforced); tenant=\"_all\" is the global budget.\n");
+        text.Append("# TYPE rag_budget_limit_dollars gauge\n");
+        foreach (var window in BudgetWindows.All)
+        {
+            foreach (var tenant in tenants)
+            {
+                foreach (var kind in BudgetWindows.Kinds)
+                {
+                    if (budgets.Limit(tenant, window, kind) is { } limit)
+                    {
+                        AppendDecimal(text, "rag_budget_limit_dollars", $"kind=\"{kind.LabelValue()}\",tenant=\"{tenant}\",window=\"{window.LabelValue()}\"", limit);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void AppendDecimal(StringBuilder text, string name, string labels, decimal value) =>
+        text.Append(name).Append('{').Append(labels).Append("} ").Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
 
     private static void AppendImplausible(StringBuilder text, LedgerState state, IEnumerable<string> bounded)
     {

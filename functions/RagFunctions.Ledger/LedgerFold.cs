@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using RagFunctions.Core.Budgets;
 
 namespace RagFunctions.Ledger;
 
@@ -23,10 +24,15 @@ public sealed record FoldOutcome(bool Changed, IReadOnlyList<string> Retire, int
 public static class LedgerFold
 {
     /// <param name="plausibleMaxDelta">Family → largest plausible increase of one instance in one fold (summed over its series).</param>
+    /// <param name="tenants">
+    /// When set, each increase of rag_cost_dollars_total is also added, as an exact decimal, to the spend of its tenant
+    /// (<see cref="TenantBudgets.TenantOfLabel"/> of its <c>tenant</c> label) in the UTC day and month of <paramref name="now"/>.
+    /// </param>
     public static FoldOutcome Fold(LedgerState state, IReadOnlyList<InstanceGroup> groups, double now, double staleAfterSeconds, double tombstoneRetentionSeconds,
-        IReadOnlyDictionary<string, double>? plausibleMaxDelta = null)
+        IReadOnlyDictionary<string, double>? plausibleMaxDelta = null, TenantBudgets? tenants = null)
     {
-        var changed = false;
+        // A new day or month starts at 0 even in a fold with nothing to add.
+        var changed = tenants is not null && state.Spend.RollTo(DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(now * 1000)));
         var retire = new List<string>();
         var seen = new HashSet<string>(groups.Count, StringComparer.Ordinal);
         var folded = 0;
@@ -43,7 +49,7 @@ public static class LedgerFold
                 continue;
             }
 
-            changed |= FoldGroup(state, group, plausibleMaxDelta, out var mark);
+            changed |= FoldGroup(state, group, plausibleMaxDelta, tenants, out var mark);
             folded++;
 
             if (now - mark.PushTime >= staleAfterSeconds)
@@ -122,7 +128,7 @@ public static class LedgerFold
         return changed;
     }
 
-    private static bool FoldGroup(LedgerState state, InstanceGroup group, IReadOnlyDictionary<string, double>? plausibleMaxDelta, out InstanceMark mark)
+    private static bool FoldGroup(LedgerState state, InstanceGroup group, IReadOnlyDictionary<string, double>? plausibleMaxDelta, TenantBudgets? tenants, out InstanceMark mark)
     {
         var changed = false;
         if (!state.Instances.TryGetValue(group.Instance, out var known))
@@ -197,6 +203,11 @@ public static class LedgerFold
                     increases ??= new(StringComparer.Ordinal);
                     increases[sample.Family] = increases.GetValueOrDefault(sample.Family) + (value - previous);
                 }
+
+                if (tenants is not null && sample.Part == SamplePart.Counter && sample.Family == PlausibilityBounds.CostFamily)
+                {
+                    AddSpend(state.Spend, tenants, sample, previous, value);
+                }
             }
             else if (value < previous)
             {
@@ -223,6 +234,19 @@ public static class LedgerFold
         // Push time alone is not a change worth a write; it rides along with the next one.
         mark.PushTime = Math.Max(mark.PushTime, group.PushTime);
         return changed;
+    }
+
+    /// <summary>
+    /// Adds the exact increase to the sample's tenant. Each instance's increases telescope to the exact decimal of its
+    /// final value, so a tenant's spend is the exact sum over instances, whatever the fold boundaries. A value beyond
+    /// decimal's range (only a forged push; it is counted as implausible) adds nothing.
+    /// </summary>
+    private static void AddSpend(TenantSpend spend, TenantBudgets tenants, Sample sample, double previous, double value)
+    {
+        if (TenantSpend.Exact(value) is { } to && TenantSpend.Exact(previous) is { } from)
+        {
+            spend.Add(tenants.TenantOfLabel(SamplePart.LabelValue(sample.Labels, "tenant")), to - from);
+        }
     }
 
     private static void Tombstone(LedgerState state, string instance, double now)

@@ -6,12 +6,13 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using RagFunctions.Core.Budgets;
 
 namespace RagFunctions.Ledger;
 
 public static class LedgerServiceCollectionExtensions
 {
-    /// <summary>The ledger's composition: options (validated at start), the state store, the Pushgateway client and the worker.</summary>
+    /// <summary>The ledger's composition: options and budgets (validated at start), the state store, the budgets table, the Pushgateway client and the worker.</summary>
     public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<LedgerOptions>()
@@ -23,11 +24,18 @@ public static class LedgerServiceCollectionExtensions
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>();
+        services.AddBudgetOptions(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<LedgerOptions>>().Value;
             return new LedgerStateStore(new TableClient(options.StorageConnectionString, options.StateTable), options.StatePartition);
+        });
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<LedgerOptions>>().Value;
+            var budgets = sp.GetRequiredService<TenantBudgets>();
+            return new BudgetTable(new TableClient(options.StorageConnectionString, budgets.Table), budgets);
         });
         services.AddHttpClient<PushgatewayClient>();
         services.AddSingleton<LedgerWorker>();

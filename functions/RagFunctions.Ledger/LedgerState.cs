@@ -21,6 +21,9 @@ public sealed class LedgerState
     public Dictionary<string, double> Tombstones { get; init; } = new(StringComparer.Ordinal);
 
     public LedgerCounters Counters { get; init; } = new();
+
+    /// <summary>Exact spend per tenant in the current UTC day and month, from the folded rag_cost_dollars_total increases.</summary>
+    public TenantSpend Spend { get; init; } = new();
 }
 
 /// <summary>Prometheus TYPE (<c>counter</c> or <c>histogram</c>) and HELP of a folded family.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RagFunctions.Core.Budgets;
 
 namespace RagFunctions.Ledger;
 
@@ -15,6 +16,8 @@ namespace RagFunctions.Ledger;
 public sealed class LedgerWorker(
     LedgerStateStore store,
     PushgatewayClient pushgateway,
+    BudgetTable budgetTable,
+    TenantBudgets budgets,
     IOptions<LedgerOptions> options,
     TimeProvider time,
     IEnumerable<ILedgerCycleObserver> observers,
@@ -34,10 +37,14 @@ public sealed class LedgerWorker(
     private long _servableUntil;
     private LedgerSelfMetrics? _self;
 
+    // Set by every fold that changed the state, cleared by a successful write: a cycle that fails in between leaves it set.
+    private bool _budgetRowsBehind = true;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         Log.Starting(logger, _replica, _options.PushgatewayUrl, _options.InstanceJob, _options.LedgerJob, _options.StateTable, _options.StatePartition);
         await store.EnsureTableAsync(stoppingToken);
+        await budgetTable.EnsureTableAsync(stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.FoldIntervalSeconds), time);
         do
         {
@@ -125,8 +132,10 @@ public sealed class LedgerWorker(
         var state = _state;
         var json = await pushgateway.GetGroupsJsonAsync(cancellationToken);
         var gateway = PushgatewayGroups.Parse(json, _options.InstanceJob, _options.LedgerJob);
-        var now = Seconds(time.GetUtcNow());
-        var outcome = LedgerFold.Fold(state, gateway.Instances, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds, _options.PlausibleMaxDelta);
+        var nowUtc = time.GetUtcNow();
+        var now = Seconds(nowUtc);
+        var outcome = LedgerFold.Fold(state, gateway.Instances, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds, _options.PlausibleMaxDelta, budgets);
+        _budgetRowsBehind |= outcome.Changed;
         var foreignChanged = LedgerFold.CountForeign(state, gateway.Foreign);
         var changed = outcome.Changed || foreignChanged || _dirty;
         Completed(LedgerCycleStep.Folded, outcome.Changed);
@@ -156,10 +165,17 @@ public sealed class LedgerWorker(
 
         // Fencing: serve only while the lease just renewed certainly still holds (a scrape may take the HTTP timeout to
         // be answered), so a replica that took over never serves beside an older state.
-        _self = new LedgerSelfMetrics(now, gateway.GroupCount, _options.PlausibleMaxDelta.Keys);
+        _self = new LedgerSelfMetrics(now, gateway.GroupCount, _options.PlausibleMaxDelta.Keys, budgets);
         var servable = TimeSpan.FromSeconds(_options.LeaseSeconds - (_options.HttpTimeoutMilliseconds / 1000.0));
         Volatile.Write(ref _servableUntil, committedAt + (long)(servable.TotalSeconds * Stopwatch.Frequency));
         Completed(LedgerCycleStep.Published, outcome.Changed);
+
+        // The app's view of spend: written from the committed state only, so it never runs ahead of the totals.
+        if (_budgetRowsBehind)
+        {
+            await budgetTable.WriteAsync(state.Spend, nowUtc, cancellationToken);
+            _budgetRowsBehind = false;
+        }
 
         var deleted = 0;
         foreach (var instance in outcome.Retire)

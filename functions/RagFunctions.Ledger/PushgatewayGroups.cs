@@ -74,6 +74,45 @@ public static class SamplePart
         }
     }
 
+    /// <summary>The (unescaped) value of label <paramref name="name"/> in canonical label text, or null when it has none.</summary>
+    public static string? LabelValue(string canonicalLabels, string name)
+    {
+        var i = 0;
+        while (i < canonicalLabels.Length)
+        {
+            var eq = canonicalLabels.IndexOf("=\"", i, StringComparison.Ordinal);
+            if (eq < 0)
+            {
+                return null;
+            }
+
+            var matches = canonicalLabels.AsSpan(i, eq - i).SequenceEqual(name);
+            var value = new StringBuilder();
+            var j = eq + 2;
+            for (; j < canonicalLabels.Length && canonicalLabels[j] != '"'; j++)
+            {
+                if (canonicalLabels[j] == '\\' && j + 1 < canonicalLabels.Length)
+                {
+                    j++;
+                    value.Append(canonicalLabels[j] == 'n' ? '\n' : canonicalLabels[j]);
+                }
+                else
+                {
+                    value.Append(canonicalLabels[j]);
+                }
+            }
+
+            if (matches)
+            {
+                return value.ToString();
+            }
+
+            i = j + 2; // past the closing quote and the comma
+        }
+
+        return null;
+    }
+
     /// <summary>Sorted by name, job/instance/le dropped, values escaped as in the text format.</summary>
     public static string CanonicalLabels(IEnumerable<KeyValuePair<string, string>> labels)
     {

@@ -5,6 +5,7 @@ module "monitoring" {
   environment               = "prod"
   daily_budget_usd          = var.daily_budget_usd
   monthly_budget_usd        = var.monthly_budget_usd
+  tenants                   = var.tenants
   burn_rate_hours           = 6
   runbook_base_url          = "https://github.com/ragfunctions/ragfunctions/blob/main/functions/corpus"
   grafana_admin_password    = var.grafana_admin_password

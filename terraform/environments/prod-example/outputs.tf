@@ -38,3 +38,8 @@ output "interceptor_proxy_url" {
   description = "Send HTTP queries here with a Host header your InterceptorRoute lists."
   value       = module.keda.interceptor_proxy_url
 }
+
+output "rag_budget_settings" {
+  description = "Tenants and budgets for the app and the ledger: terraform output -raw rag_budget_settings > keda/overlays/<env>/budgets.env"
+  value       = module.monitoring.rag_budget_settings
+}

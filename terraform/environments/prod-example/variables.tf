@@ -37,3 +37,16 @@ variable "monthly_budget_usd" {
   description = "Monthly LLM budget, USD."
   type        = number
 }
+
+variable "tenants" {
+  description = "Allow-listed tenants and their USD limits (see modules/monitoring tenants)."
+  type = list(object({
+    key_name         = optional(string)
+    name             = string
+    daily_soft_usd   = optional(number)
+    daily_hard_usd   = optional(number)
+    monthly_soft_usd = optional(number)
+    monthly_hard_usd = optional(number)
+  }))
+  default = []
+}

@@ -196,3 +196,27 @@ resource "helm_release" "pushgateway" {
   # The ServiceMonitor kind comes from the stack's CRDs.
   depends_on = [helm_release.kube_prometheus_stack]
 }
+
+locals {
+  # The budget settings the app and the ledger both read (Rag:Tenants, Rag:Budgets), as env lines for the overlay's
+  # budgets.env: `terraform output -raw rag_budget_settings > keda/overlays/<env>/budgets.env`. The global hard limits
+  # are the same daily_budget_usd / monthly_budget_usd the DailyBudgetExceeded and MonthlyBudgetExceeded rules use.
+  tenant_budget_settings = flatten([
+    for i, t in var.tenants : concat(
+      t.key_name == null ? [] : ["Rag__Tenants__${i}__KeyName=${t.key_name}"],
+      ["Rag__Tenants__${i}__Name=${t.name}"],
+      [for key, usd in {
+        Daily__Soft   = t.daily_soft_usd
+        Daily__Hard   = t.daily_hard_usd
+        Monthly__Soft = t.monthly_soft_usd
+        Monthly__Hard = t.monthly_hard_usd
+      } : "Rag__Tenants__${i}__${key}=${usd}" if usd != null],
+    )
+  ])
+  budget_settings = concat(local.tenant_budget_settings, [
+    "Rag__Budgets__Daily__Soft=${var.daily_budget_usd * var.budget_soft_fraction}",
+    "Rag__Budgets__Daily__Hard=${var.daily_budget_usd}",
+    "Rag__Budgets__Monthly__Soft=${var.monthly_budget_usd * var.budget_soft_fraction}",
+    "Rag__Budgets__Monthly__Hard=${var.monthly_budget_usd}",
+  ])
+}

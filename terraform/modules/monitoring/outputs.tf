@@ -29,3 +29,8 @@ output "pushgateway_password" {
   value       = random_password.pushgateway.result
   sensitive   = true
 }
+
+output "rag_budget_settings" {
+  description = "Tenants and budgets as env lines (Rag__Tenants__*, Rag__Budgets__*) for keda/overlays/<env>/budgets.env, read by the app and the ledger."
+  value       = join("\n", concat(local.budget_settings, [""]))
+}

@@ -126,3 +126,32 @@ variable "grafana_folder" {
   type        = string
   default     = "RagFunctions"
 }
+
+variable "tenants" {
+  description = "Allow-listed tenants (Rag:Tenants): the function key name callers use, the tenant name, and its USD limits (null: none). Unknown callers are the tenant \"default\"; list it without key_name to give it limits."
+  type = list(object({
+    key_name         = optional(string)
+    name             = string
+    daily_soft_usd   = optional(number)
+    daily_hard_usd   = optional(number)
+    monthly_soft_usd = optional(number)
+    monthly_hard_usd = optional(number)
+  }))
+  default = []
+
+  validation {
+    condition     = length(var.tenants) <= 49 && alltrue([for t in var.tenants : can(regex("^[a-z][a-z0-9_-]{0,31}$", t.name)) && (t.key_name != null || t.name == "default")])
+    error_message = "tenants: at most 49 (with \"default\" the app's cap of 50), names of 1-32 lowercase letters, digits, '_' or '-' starting with a letter, and a key_name for every tenant but \"default\"."
+  }
+}
+
+variable "budget_soft_fraction" {
+  description = "The global soft limits (TenantBudgetWarning for tenant=\"_all\") as a fraction of daily_budget_usd and monthly_budget_usd, the global hard limits."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.budget_soft_fraction > 0 && var.budget_soft_fraction <= 1
+    error_message = "budget_soft_fraction must be in (0, 1]."
+  }
+}

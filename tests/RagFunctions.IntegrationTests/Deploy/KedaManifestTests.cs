@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Metrics.Push;
 using RagFunctions.Ledger;
 
@@ -283,10 +284,17 @@ public sealed class KedaManifestTests
     public void EachProcessBindsValidOptionsFromItsRenderedSettings(string dir)
     {
         var manifests = Render(dir);
+        var budgetSettings = new HashSet<string>();
         foreach (var d in OfKind(manifests, "Deployment"))
         {
             var settings = ProcessSettings.Of(manifests, d);
             Assert.True(settings.ContainsKey("Rag__Environment"));
+
+            // Tenants and budgets: one set of settings, the same in every process, valid as both compositions bind it.
+            var budgets = ProcessSettings.Bind<BudgetOptions>(settings, (services, configuration) => services.AddBudgetOptions(configuration));
+            Assert.True(dir == "keda/base" || (budgets.Budgets.Daily.Hard is > 0 && budgets.Budgets.Monthly.Hard is > 0), $"{d}: an overlay sets the global daily and monthly hard limits (budgets.env)");
+            budgetSettings.Add(string.Join('\n', settings.Where(s => s.Key.StartsWith("Rag__Tenants__", StringComparison.Ordinal) || s.Key.StartsWith("Rag__Budgets__", StringComparison.Ordinal))
+                .OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}")));
             var ledger = d.Name == "rag-ledger";
             var credentials = ledger ? new[] { "Ledger__Username", "Ledger__Password" } : ["Rag__Push__Username", "Rag__Push__Password"];
             foreach (var required in credentials.Append("AzureWebJobsStorage"))
@@ -311,6 +319,8 @@ public sealed class KedaManifestTests
                 Assert.Equal(ProcessSettings.FromSecret, options.Username);
             }
         }
+
+        Assert.Single(budgetSettings);
     }
 
     private const string PushgatewayUrl = "http://prometheus-pushgateway.monitoring.svc:9091";

@@ -26,6 +26,13 @@ public sealed partial class EndToEndRun : IAsyncLifetime, ISharedRun
     // Tiny, so the first priced query exceeds it and DailyBudgetExceeded fires.
     private const string DailyBudgetUsd = "0.000001";
     private const int EphemeralInstances = 10;
+
+    // The ledger's global hard limits (Rag:Budgets), far above the run's spend: the remaining-budget panel has data.
+    private static readonly Dictionary<string, string> BudgetSettings = new()
+    {
+        ["Budgets__Daily__Hard"] = "1000",
+        ["Budgets__Monthly__Hard"] = "10000",
+    };
     private const double LedgerHoldSeconds = 3;
     private const double LedgerStaleAfterSeconds = 5;
 
@@ -108,7 +115,7 @@ public sealed partial class EndToEndRun : IAsyncLifetime, ISharedRun
             ["HttpTimeoutMilliseconds"] = "1000",
             ["TombstoneRetentionSeconds"] = "3600",
         };
-        var ledger = LedgerProcess.Start(ledgerSettings, metricsPort: ledgerPort);
+        var ledger = LedgerProcess.Start(ledgerSettings, metricsPort: ledgerPort, ragSettings: BudgetSettings);
         var running = new List<AppInstance>();
         using var stopSteady = new CancellationTokenSource();
         try
@@ -213,7 +220,7 @@ public sealed partial class EndToEndRun : IAsyncLifetime, ISharedRun
             var killedAt = UnixTime.Now() - workloadStart;
             await Task.Delay(TimeSpan.FromSeconds(3));
             ledger.Dispose();
-            ledger = LedgerProcess.Start(ledgerSettings, metricsPort: ledgerPort);
+            ledger = LedgerProcess.Start(ledgerSettings, metricsPort: ledgerPort, ragSettings: BudgetSettings);
             _log.Add($"{watch.Elapsed}: ledger SIGKILLed at +{killedAt:F1} s, restarted at +{UnixTime.Now() - workloadStart:F1} s");
             await Task.WhenAll(runs);
             _log.Add($"{watch.Elapsed}: {EphemeralInstances} ephemeral instances ended");

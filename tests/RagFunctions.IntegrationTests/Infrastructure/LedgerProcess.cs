@@ -55,7 +55,9 @@ public sealed class LedgerProcess : IDisposable
     /// <param name="settings">Ledger settings, without the <c>Ledger__</c> prefix.</param>
     /// <param name="crashAt">SIGKILL at this step of the first cycle that folds new data; null: never.</param>
     /// <param name="metricsPort">Loopback port for /metrics (a replica restarted keeps its port, as a pod keeps its scrape target); null: a free one.</param>
-    public static LedgerProcess Start(IReadOnlyDictionary<string, string> settings, LedgerCycleStep? crashAt = null, int? metricsPort = null)
+    /// <param name="ragSettings">Settings the ledger shares with the app (tenants and budgets), without the <c>Rag__</c> prefix.</param>
+    public static LedgerProcess Start(IReadOnlyDictionary<string, string> settings, LedgerCycleStep? crashAt = null, int? metricsPort = null,
+        IReadOnlyDictionary<string, string>? ragSettings = null)
     {
         var port = metricsPort ?? FreePort.Next();
         var environment = new Dictionary<string, string>
@@ -66,6 +68,11 @@ public sealed class LedgerProcess : IDisposable
         foreach (var (key, value) in settings)
         {
             environment["Ledger__" + key] = value;
+        }
+
+        foreach (var (key, value) in ragSettings ?? new Dictionary<string, string>())
+        {
+            environment["Rag__" + key] = value;
         }
 
         environment["Ledger__MetricsUrl"] = $"http://127.0.0.1:{port}";

@@ -8,7 +8,7 @@ public sealed partial class RulesFileTests
     [
         "DailyBudgetExceeded", "MonthlyBudgetExceeded", "BudgetBurnRateHigh", "HighCostSpike", "PushgatewayDown",
         "MetricsPushFailing", "LedgerStalled", "LedgerForeignGroups", "LedgerGroupsVanished", "LedgerImplausibleDelta", "HighP95Latency", "LLMErrorRate", "LLMThrottling", "UnpricedModelUsage",
-        "PoisonMessages", "QueueBacklogGrowing",
+        "PoisonMessages", "QueueBacklogGrowing", "TenantBudgetWarning", "TenantBudgetEnforced",
     ];
 
     private static readonly string[] ContractRecords =

@@ -8,7 +8,8 @@ public sealed class CorpusLoaderTests : IDisposable
     [
         "daily-budget-exceeded", "monthly-budget-exceeded", "budget-burn-rate-high", "high-cost-spike",
         "pushgateway-down", "metrics-push-failing", "ledger-stalled", "high-p95-latency", "llm-error-rate",
-        "llm-throttling", "unpriced-model-usage", "poison-messages", "queue-backlog-growing",
+        "llm-throttling", "unpriced-model-usage", "poison-messages", "queue-backlog-growing", "tenant-budget-warning",
+        "tenant-budget-enforced",
     ];
 
     private readonly string folder = Directory.CreateTempSubdirectory("rag-corpus-").FullName;

@@ -1,0 +1,44 @@
+using Azure.Data.Tables;
+using RagFunctions.Core.Budgets;
+
+namespace RagFunctions.Ledger;
+
+/// <summary>
+/// Writes the spend rows (<see cref="BudgetRow"/>) from the committed state: one per tenant (and <c>_all</c>) and window,
+/// upserted whole, so a repeated write is harmless and a crash before one is repaired by the next.
+/// </summary>
+public sealed class BudgetTable(TableClient table, TenantBudgets budgets)
+{
+    /// <summary>A transaction carries at most 100 operations, all in one partition (= one window).</summary>
+    private const int RowsPerTransaction = 100;
+
+    public async Task EnsureTableAsync(CancellationToken cancellationToken) => await table.CreateIfNotExistsAsync(cancellationToken);
+
+    /// <summary>The rows of <paramref name="spend"/> as of <paramref name="now"/>.</summary>
+    public IReadOnlyList<BudgetRow> Rows(TenantSpend spend, DateTimeOffset now)
+    {
+        var rows = new List<BudgetRow>();
+        foreach (var window in BudgetWindows.All)
+        {
+            var spent = spend.Of(window, now);
+            var start = spend.StartOf(window, now);
+            var resetsAt = window.ResetsAt(start);
+            rows.AddRange(budgets.Names.Select(tenant => new BudgetRow(tenant, window, spent.GetValueOrDefault(tenant), start, resetsAt, now)));
+            rows.Add(new BudgetRow(BudgetOptions.AllTenants, window, spent.Values.Sum(), start, resetsAt, now));
+        }
+
+        return rows;
+    }
+
+    public async Task WriteAsync(TenantSpend spend, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var window in Rows(spend, now).GroupBy(r => r.Window))
+        {
+            foreach (var batch in window.Chunk(RowsPerTransaction))
+            {
+                await table.SubmitTransactionAsync(
+                    batch.Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row.ToEntity())), cancellationToken);
+            }
+        }
+    }
+}

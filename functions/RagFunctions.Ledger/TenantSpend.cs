@@ -1,0 +1,79 @@
+using System.Globalization;
+using RagFunctions.Core.Budgets;
+
+namespace RagFunctions.Ledger;
+
+/// <summary>
+/// Spend per tenant in the current UTC day and month, as exact decimals, kept in the ledger state (so a restart or a
+/// handover continues it exactly). Windows are those of the fold that folded the spend: what a pod spent a few seconds
+/// before midnight and the ledger folds after it counts for the new day (the lag is the push plus the fold interval).
+/// </summary>
+public sealed class TenantSpend
+{
+    /// <summary>The current day's <see cref="BudgetWindows.Key"/>; empty before the first fold.</summary>
+    public string Day { get; set; } = string.Empty;
+
+    /// <summary>The current month's <see cref="BudgetWindows.Key"/>; empty before the first fold.</summary>
+    public string Month { get; set; } = string.Empty;
+
+    /// <summary>Tenant → USD folded today. Tenants without spend are left out (0).</summary>
+    public Dictionary<string, decimal> Daily { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Tenant → USD folded this month.</summary>
+    public Dictionary<string, decimal> Monthly { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Starts a new day or month (its spend at 0) when <paramref name="at"/> is in a later one. Never goes back: a
+    /// replica whose clock is behind keeps adding to the current window rather than resetting it.
+    /// </summary>
+    /// <returns>Whether a window rolled over.</returns>
+    public bool RollTo(DateTimeOffset at)
+    {
+        var rolled = Roll(BudgetWindow.Daily, at, Day, Daily, key => Day = key);
+        return Roll(BudgetWindow.Monthly, at, Month, Monthly, key => Month = key) | rolled;
+    }
+
+    /// <summary>Adds <paramref name="usd"/> to the tenant's day and month.</summary>
+    public void Add(string tenant, decimal usd)
+    {
+        Daily[tenant] = Daily.GetValueOrDefault(tenant) + usd;
+        Monthly[tenant] = Monthly.GetValueOrDefault(tenant) + usd;
+    }
+
+    /// <summary>The window this spend belongs to, as of <paramref name="at"/>: 0 for a window that has begun since (not folded into yet).</summary>
+    public IReadOnlyDictionary<string, decimal> Of(BudgetWindow window, DateTimeOffset at)
+    {
+        var (key, spend) = window == BudgetWindow.Daily ? (Day, Daily) : (Month, Monthly);
+        return string.CompareOrdinal(window.Key(at), key) > 0 ? new Dictionary<string, decimal>() : spend;
+    }
+
+    /// <summary>The start of the window the stored spend belongs to (the current one when the state is new).</summary>
+    public DateTimeOffset StartOf(BudgetWindow window, DateTimeOffset at)
+    {
+        var key = window == BudgetWindow.Daily ? Day : Month;
+        var format = window == BudgetWindow.Daily ? "yyyy-MM-dd" : "yyyy-MM";
+        return key.Length > 0 && string.CompareOrdinal(window.Key(at), key) <= 0
+            ? new DateTimeOffset(DateTime.ParseExact(key, format, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal), TimeSpan.Zero)
+            : window.Start(at);
+    }
+
+    /// <summary>
+    /// The exact decimal of a pushed counter value: its shortest round-trip text (what the Pushgateway's text also
+    /// denotes), so sums over instances and folds carry no binary rounding. Null when it is beyond decimal's range.
+    /// </summary>
+    public static decimal? Exact(double value) =>
+        decimal.TryParse(value.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture, out var exact) ? exact : null;
+
+    private static bool Roll(BudgetWindow window, DateTimeOffset at, string current, Dictionary<string, decimal> spend, Action<string> set)
+    {
+        var key = window.Key(at);
+        if (string.CompareOrdinal(key, current) <= 0)
+        {
+            return false;
+        }
+
+        spend.Clear();
+        set(key);
+        return true;
+    }
+}
