@@ -4,7 +4,7 @@ namespace RagFunctions.Ledger;
 
 /// <summary>The ledger's own gauges and counters, exposed beside the totals under rag_ledger_* (never folded).</summary>
 /// <param name="BoundedFamilies">Families with a plausibility bound: each has a rag_ledger_implausible_deltas_total series from 0 on.</param>
-public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null);
+public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null, double LastFoldSeconds = 0);
 
 /// <summary>Renders the ledger's /metrics (text format 0.0.4) and applies the first-sample hold-back.</summary>
 public static class LedgerExposition
@@ -58,6 +58,7 @@ public static class LedgerExposition
         AppendSelf(text, "rag_ledger_tracked_instances", "gauge", "Instances with watermarks (live or not yet retired).", state.Instances.Count);
         AppendSelf(text, "rag_ledger_tombstones", "gauge", "Retired instance ids remembered.", state.Tombstones.Count);
         AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold (pod groups, and any pushed under the ledger's job).", self.PushgatewayGroups);
+        AppendSelf(text, "rag_ledger_fold_seconds", "gauge", "Duration of the last cycle from reading the Pushgateway's groups to its commit (read, parse, fold, commit).", self.LastFoldSeconds);
         return (text.ToString(), firstServed);
     }
 
