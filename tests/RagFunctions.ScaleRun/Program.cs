@@ -18,9 +18,18 @@ try
 {
     foreach (var pods in options.Pods)
     {
-        var result = await ScaleStep.RunAsync(azurite, pods, options);
-        results.Add(result);
-        Console.WriteLine(result.Describe());
+        try
+        {
+            var result = await ScaleStep.RunAsync(azurite, pods, options);
+            results.Add(result);
+            Console.WriteLine(result.Describe());
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A pod whose pushes are refused or time out for 10 s: this Pushgateway no longer keeps up; larger steps would not either.
+            Console.WriteLine($"{pods} pods: stopped, the Pushgateway no longer keeps up: {ex.Message}; load average {LoadAverage.Read()}");
+            break;
+        }
     }
 }
 finally
@@ -31,10 +40,13 @@ finally
 Directory.CreateDirectory(options.OutputFolder);
 var table = ScaleResult.MarkdownTable(results);
 await File.WriteAllTextAsync(Path.Combine(options.OutputFolder, "scale.md"), table);
-ScalePlot.Save(results, options.PlotFile);
+if (results.Count > 1)
+{
+    ScalePlot.Save(results, options.PlotFile);
+}
 Console.WriteLine(table);
 Console.WriteLine($"scale: table in {Path.Combine(options.OutputFolder, "scale.md")}, plot in {options.PlotFile}; load average {LoadAverage.Read()}");
-return results.All(r => r.Mismatches == 0 && r.GroupsLeft == 0) ? 0 : 1;
+return results.Count == options.Pods.Length && results.All(r => r.Mismatches == 0 && r.GroupsLeft == 0) ? 0 : 1;
 
 namespace RagFunctions.ScaleRun
 {
