@@ -6,8 +6,10 @@ namespace RagFunctions.Ledger;
 
 /// <summary>The ledger's own gauges and counters, exposed beside the totals under rag_ledger_* (never folded).</summary>
 /// <param name="BoundedFamilies">Families with a plausibility bound: each has a rag_ledger_implausible_deltas_total series from 0 on.</param>
+/// <param name="LastFoldSeconds">Duration of the last cycle from reading the groups to its commit.</param>
 /// <param name="Budgets">The tenants and limits: when set, their spend and limits are exposed as rag_budget_* gauges.</param>
-public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null, TenantBudgets? Budgets = null);
+public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null, TenantBudgets? Budgets = null,
+    double LastFoldSeconds = 0);
 
 /// <summary>Renders the ledger's /metrics (text format 0.0.4) and applies the first-sample hold-back.</summary>
 public static class LedgerExposition
@@ -61,6 +63,7 @@ public static class LedgerExposition
         AppendSelf(text, "rag_ledger_tracked_instances", "gauge", "Instances with watermarks (live or not yet retired).", state.Instances.Count);
         AppendSelf(text, "rag_ledger_tombstones", "gauge", "Retired instance ids remembered.", state.Tombstones.Count);
         AppendSelf(text, "rag_ledger_pushgateway_groups", "gauge", "Groups on the Pushgateway at the last fold (pod groups, and any pushed under the ledger's job).", self.PushgatewayGroups);
+        AppendSelf(text, "rag_ledger_fold_seconds", "gauge", "Duration of the last cycle from reading the Pushgateway's groups to its commit (read, parse, fold, commit).", self.LastFoldSeconds);
         if (self.Budgets is { } budgets)
         {
             AppendBudgets(text, state.Spend, budgets, DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(now * 1000)));

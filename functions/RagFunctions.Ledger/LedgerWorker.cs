@@ -130,6 +130,7 @@ public sealed class LedgerWorker(
         }
 
         var state = _state;
+        var foldStarted = Stopwatch.GetTimestamp();
         var json = await pushgateway.GetGroupsJsonAsync(cancellationToken);
         var gateway = PushgatewayGroups.Parse(json, _options.InstanceJob, _options.LedgerJob);
         var nowUtc = time.GetUtcNow();
@@ -165,7 +166,7 @@ public sealed class LedgerWorker(
 
         // Fencing: serve only while the lease just renewed certainly still holds (a scrape may take the HTTP timeout to
         // be answered), so a replica that took over never serves beside an older state.
-        _self = new LedgerSelfMetrics(now, gateway.GroupCount, _options.PlausibleMaxDelta.Keys, budgets);
+        _self = new LedgerSelfMetrics(now, gateway.GroupCount, _options.PlausibleMaxDelta.Keys, budgets, Stopwatch.GetElapsedTime(foldStarted).TotalSeconds);
         var servable = TimeSpan.FromSeconds(_options.LeaseSeconds - (_options.HttpTimeoutMilliseconds / 1000.0));
         Volatile.Write(ref _servableUntil, committedAt + (long)(servable.TotalSeconds * Stopwatch.Frequency));
         Completed(LedgerCycleStep.Published, outcome.Changed);

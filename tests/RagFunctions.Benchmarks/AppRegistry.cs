@@ -5,8 +5,9 @@ using RagFunctions.Core.Pipeline;
 namespace RagFunctions.Benchmarks;
 
 /// <summary>
-/// The app's registry as a running instance has it: both known models, every function of the app, and a few hundred
-/// queries' worth of observations, so every series (all pre-created at 0) and some buckets carry values.
+/// The app's registry as a running instance has it after a few hundred queries. <see cref="Create"/> is a busy pod that
+/// used both known models and every function of the app, so nearly every series is touched; <see cref="CreateOneModelPod"/>
+/// is a query pod as the composition builds it (one configured model) that used that model through QueryFunction only.
 /// </summary>
 public static class AppRegistry
 {
@@ -23,14 +24,29 @@ public static class AppRegistry
         ("RecordPoisonMessage", "queue"),
     ];
 
-    public static RagMetrics Create()
+    /// <summary>The two pods the push benchmarks compare.</summary>
+    public enum Pod
     {
-        var metrics = new RagMetrics("bench", Models);
-        var functions = Functions.Select(f => metrics.ForFunction(f.Function, f.Trigger)).ToArray();
+        OneModel,
+        EveryModelAndFunction,
+    }
+
+    public static RagMetrics Create(Pod pod) => pod == Pod.OneModel ? CreateOneModelPod() : Create();
+
+    public static RagMetrics Create() => Create(Models, Functions);
+
+    /// <summary>A query pod: one configured model (as AddRagFunctions registers it), every query through QueryFunction over HTTP.</summary>
+    public static RagMetrics CreateOneModelPod() => Create([Models[0]], [Functions[0]]);
+
+    private static RagMetrics Create(string[] models, (string Function, string Trigger)[] used)
+    {
+        var metrics = new RagMetrics("bench", models);
+        var functions = used.Select(f => metrics.ForFunction(f.Function, f.Trigger)).ToArray();
+        var servesQueue = used.Any(f => f.Trigger == "queue");
         var random = new Random(42);
         for (var i = 0; i < 500; i++)
         {
-            var model = metrics.ForModel(Models[i % Models.Length]);
+            var model = metrics.ForModel(models[i % models.Length]);
             var generation = 0.2 + (random.NextDouble() * 2);
             metrics.RetrievalStage.Observe(0.0002 + (random.NextDouble() * 0.002));
             metrics.RetrievedDocuments.Observe(random.Next(0, 5));
@@ -42,14 +58,14 @@ public static class AppRegistry
             model.Cost.Inc(cost);
             model.QueryCost.Observe(cost);
             metrics.TotalStage.Observe(generation + 0.001);
-            metrics.QueryCompleted(i % 3 == 0 ? QueryOrigin.Queue : QueryOrigin.Http, QueryOutcome.Success);
+            metrics.QueryCompleted(servesQueue && i % 3 == 0 ? QueryOrigin.Queue : QueryOrigin.Http, QueryOutcome.Success);
             var function = functions[i % functions.Length];
             function.Succeeded.Inc();
             function.Duration.Observe(generation + 0.003);
         }
 
         metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Invalid);
-        metrics.ForModel(Models[0]).CountError(LlmErrorKind.Throttling);
+        metrics.ForModel(models[0]).CountError(LlmErrorKind.Throttling);
         metrics.TotalErrorStage.Observe(1.5);
         metrics.NoContext.Inc();
         return metrics;

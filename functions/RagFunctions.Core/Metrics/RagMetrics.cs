@@ -7,8 +7,15 @@ namespace RagFunctions.Core.Metrics;
 
 /// <summary>
 /// Every rag_ metric, defined once, in one registry that the pusher serializes.
-/// Label children for configured values are created up front: every series is exposed at 0
-/// before its first increment, and the hot path never allocates a label array.
+/// Label children for configured values are created up front, so the hot path never allocates a label array. A push
+/// carries the series this process has touched, plus the fleet set, exposed at 0 from the start:
+/// every <c>rag_requests_total</c> trigger × outcome (the per-pod fleet view, and the only pod series Prometheus keeps
+/// besides the push times, so a pod's first request is never a first sample), and one zero series of each rare-event
+/// family a panel or alert reads as a rate (push failures, poison messages, no-context queries, and per model the
+/// throttling errors and unpriced tokens), so those show 0, not "no data", and exist under job="rag-ledger" before the
+/// first event. Every other child (cost, tokens, histograms, other error types, function meters) is suppressed until
+/// its first update (prometheus-net's SuppressInitialValue; Inc/Observe publish it). The ledger counts a series that
+/// appears mid-life from 0 and holds a new total at 0 for two scrapes, so nothing is lost by not pushing zeros.
 /// </summary>
 public sealed class RagMetrics : IQueryOutcomeObserver
 {
@@ -37,27 +44,27 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
 
         _cost = factory.CreateCounter("rag_cost_dollars_total", "Total estimated cost of the RAG pipeline in USD.",
-            new CounterConfiguration { LabelNames = ["model", "environment"] });
+            new CounterConfiguration { LabelNames = ["model", "environment"], SuppressInitialValue = true });
         _tokens = factory.CreateCounter("rag_token_usage_total", "Total token usage by model and token type.",
-            new CounterConfiguration { LabelNames = ["model", "type", "environment"] });
+            new CounterConfiguration { LabelNames = ["model", "type", "environment"], SuppressInitialValue = true });
         var duration = factory.CreateHistogram("rag_request_duration_seconds", "Time spent per RAG stage.",
-            new HistogramConfiguration { LabelNames = ["stage", "environment"], Buckets = DurationBuckets });
+            new HistogramConfiguration { LabelNames = ["stage", "environment"], Buckets = DurationBuckets, SuppressInitialValue = true });
         _requests = factory.CreateCounter("rag_requests_total", "RAG queries by trigger and outcome.",
             new CounterConfiguration { LabelNames = ["trigger", "outcome", "environment"] });
         _llmErrors = factory.CreateCounter("rag_llm_errors_total", "Failed model calls by model and error type.",
-            new CounterConfiguration { LabelNames = ["model", "error_type", "environment"] });
+            new CounterConfiguration { LabelNames = ["model", "error_type", "environment"], SuppressInitialValue = true });
         _queryCost = factory.CreateHistogram("rag_query_cost_dollars", "Cost of one query in USD.",
-            new HistogramConfiguration { LabelNames = ["model", "environment"], Buckets = QueryCostBuckets });
+            new HistogramConfiguration { LabelNames = ["model", "environment"], Buckets = QueryCostBuckets, SuppressInitialValue = true });
         var retrieved = factory.CreateHistogram("rag_retrieved_documents", "Passages retrieved per query.",
-            new HistogramConfiguration { LabelNames = ["environment"], Buckets = RetrievedDocumentBuckets });
+            new HistogramConfiguration { LabelNames = ["environment"], Buckets = RetrievedDocumentBuckets, SuppressInitialValue = true });
         var noContext = factory.CreateCounter("rag_no_context_total", "Queries whose retrieval found nothing.",
             new CounterConfiguration { LabelNames = ["environment"] });
         _unpricedTokens = factory.CreateCounter("rag_unpriced_tokens_total", "Tokens used by a model that has no price.",
             new CounterConfiguration { LabelNames = ["model", "environment"] });
         _functionInvocations = factory.CreateCounter("rag_function_invocations_total", "Function invocations by function, trigger and outcome.",
-            new CounterConfiguration { LabelNames = ["function", "trigger", "outcome", "environment"] });
+            new CounterConfiguration { LabelNames = ["function", "trigger", "outcome", "environment"], SuppressInitialValue = true });
         _functionDuration = factory.CreateHistogram("rag_function_duration_seconds", "Function invocation duration.",
-            new HistogramConfiguration { LabelNames = ["function", "trigger", "environment"], Buckets = DurationBuckets });
+            new HistogramConfiguration { LabelNames = ["function", "trigger", "environment"], Buckets = DurationBuckets, SuppressInitialValue = true });
         var poison = factory.CreateCounter("rag_poison_messages_total", "Queue messages that reached the poison queue.",
             new CounterConfiguration { LabelNames = ["environment"] });
         var pushFailures = factory.CreateCounter("rag_metrics_push_failures_total", "Failed pushes of this process' metrics to the Pushgateway.",
@@ -149,6 +156,9 @@ public sealed class RagMetrics : IQueryOutcomeObserver
             {
                 _errors[(int)kind] = owner._llmErrors.WithLabels(modelId, kind.LabelValue(), env);
             }
+
+            // The fleet set: the throttling panel and LLMThrottling name this error type per model.
+            _errors[(int)LlmErrorKind.Throttling].Publish();
         }
 
         public string ModelId { get; }

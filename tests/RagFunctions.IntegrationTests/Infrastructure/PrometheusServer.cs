@@ -32,13 +32,17 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// and verify read. The ledger job gives every replica's series one instance label, so a handover between replicas (only
     /// the lease holder serves) continues the same series instead of starting new ones.
     /// </summary>
-    public static string ScrapeConfigs(int pushgatewayPort, IEnumerable<int> ledgerPorts) => $"""
+    /// <param name="pushgatewayRelabelling">The Pushgateway job's metric_relabel_configs; null: Terraform's (the default).</param>
+    /// <param name="pushgatewayScrapeSeconds">The Pushgateway job's scrape interval and timeout; null: the global <see cref="ScrapeIntervalSeconds"/>.</param>
+    public static string ScrapeConfigs(int pushgatewayPort, IEnumerable<int> ledgerPorts, System.Text.Json.Nodes.JsonArray? pushgatewayRelabelling = null,
+        int? pushgatewayScrapeSeconds = null) => $"""
         scrape_configs:
           - job_name: pushgateway
             honor_labels: true
+            {(pushgatewayScrapeSeconds is { } seconds ? $"scrape_interval: {seconds}s\n    scrape_timeout: {seconds}s" : string.Empty)}
             static_configs:
               - targets: ["127.0.0.1:{pushgatewayPort}"]
-            metric_relabel_configs: {MetricRelabelConfigs.Pushgateway().ToJsonString()}
+            metric_relabel_configs: {(pushgatewayRelabelling ?? MetricRelabelConfigs.Pushgateway()).ToJsonString()}
           - job_name: rag-ledger
             static_configs:
               - targets: [{string.Join(", ", ledgerPorts.Select(p => $"\"127.0.0.1:{p}\""))}]

@@ -31,6 +31,9 @@ internal sealed class SimulatedInstance
 
     public string Instance => _pusher.Instance;
 
+    /// <summary>The pod's registry, for tests that script which series it touches and when.</summary>
+    public RagMetrics Metrics => _metrics;
+
     /// <summary>
     /// Lives <paramref name="lifetime"/>: a start-up push, random queries each followed by a push, then either a final
     /// query + push (clean stop) or nothing more (SIGKILL right after a push). Returns the final pushed exposition.
@@ -78,7 +81,8 @@ internal sealed class SimulatedInstance
         throw new InvalidOperationException($"{pusher.Instance}: the Pushgateway did not accept a push for 10 s");
     }
 
-    private async Task<string> ExpositionAsync()
+    /// <summary>What the pod's next push carries.</summary>
+    public async Task<string> ExpositionAsync()
     {
         using var text = new MemoryStream();
         await _metrics.Registry.CollectAndExportAsTextAsync(text);

@@ -4,7 +4,7 @@ namespace RagFunctions.UnitTests.Ledger;
 
 public sealed class LedgerExpositionTests
 {
-    private static readonly LedgerSelfMetrics Self = new(100, 2);
+    private static readonly LedgerSelfMetrics Self = new(100, 2, LastFoldSeconds: 0.25);
 
     private static LedgerState StateWithCostAndHistogram(double? firstServedAt)
     {
@@ -92,5 +92,6 @@ public sealed class LedgerExpositionTests
         Assert.Contains("rag_ledger_groups_retired_total 7\n", text);
         Assert.Contains("rag_ledger_last_fold_timestamp_seconds 100\n", text);
         Assert.Contains("rag_ledger_pushgateway_groups 2\n", text);
+        Assert.Contains("rag_ledger_fold_seconds 0.25\n", text);
     }
 }

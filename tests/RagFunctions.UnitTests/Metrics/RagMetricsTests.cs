@@ -14,30 +14,56 @@ public sealed class RagMetricsTests
     }
 
     [Fact]
-    public async Task EveryConfiguredSeriesIsExposedAtZeroBeforeItsFirstIncrement()
+    public async Task OnlyTheFleetSeriesAreExposedBeforeTheirFirstUpdate()
     {
         var metrics = new RagMetrics("test", ["amazon.nova-lite-v1:0"]);
 
         var text = await ExportAsync(metrics);
 
-        Assert.Contains("rag_cost_dollars_total{model=\"amazon.nova-lite-v1:0\",environment=\"test\"} 0", text, StringComparison.Ordinal);
-        foreach (var type in new[] { "input", "output", "cache_read", "cache_write" })
+        // The fleet set: every request outcome, and one zero series per rare-event family a panel or alert reads.
+        foreach (var trigger in new[] { "http", "queue" })
         {
-            Assert.Contains($"rag_token_usage_total{{model=\"amazon.nova-lite-v1:0\",type=\"{type}\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
+            foreach (var outcome in new[] { "success", "invalid", "throttled", "unavailable", "error" })
+            {
+                Assert.Contains($"rag_requests_total{{trigger=\"{trigger}\",outcome=\"{outcome}\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
+            }
         }
 
-        foreach (var stage in new[] { "retrieval", "generation", "total", "total_error" })
-        {
-            Assert.Contains($"rag_request_duration_seconds_count{{stage=\"{stage}\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
-        }
-
-        Assert.Contains("rag_requests_total{trigger=\"queue\",outcome=\"throttled\",environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_llm_errors_total{model=\"amazon.nova-lite-v1:0\",error_type=\"throttling\",environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_no_context_total{environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_poison_messages_total{environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_metrics_push_failures_total{environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_unpriced_tokens_total{model=\"amazon.nova-lite-v1:0\",environment=\"test\"} 0", text, StringComparison.Ordinal);
+        Assert.Equal(15, SampleLines(text).Count);
+
+        // Everything else appears with its first update, a zero increment included (it was touched).
+        Assert.DoesNotContain("rag_cost_dollars_total{", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("rag_token_usage_total{", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(SampleLines(text), l => l.StartsWith("rag_request_duration_seconds", StringComparison.Ordinal));
+        Assert.DoesNotContain("error_type=\"timeout\"", text, StringComparison.Ordinal);
+        var model = metrics.ForModel("amazon.nova-lite-v1:0");
+        model.CacheWriteTokens.Inc(0);
+        model.Cost.Inc(0.25);
+        metrics.RetrievalStage.Observe(0.02);
+        model.CountError(Core.Generation.LlmErrorKind.Timeout);
+        metrics.ForFunction("QueryFunction", "http").Succeeded.Inc();
+
+        var touched = await ExportAsync(metrics);
+
+        Assert.Contains("rag_token_usage_total{model=\"amazon.nova-lite-v1:0\",type=\"cache_write\",environment=\"test\"} 0", touched, StringComparison.Ordinal);
+        Assert.DoesNotContain("type=\"input\"", touched, StringComparison.Ordinal);
+        Assert.Contains("rag_cost_dollars_total{model=\"amazon.nova-lite-v1:0\",environment=\"test\"} 0.25", touched, StringComparison.Ordinal);
+        Assert.Contains("rag_request_duration_seconds_count{stage=\"retrieval\",environment=\"test\"} 1", touched, StringComparison.Ordinal);
+        Assert.DoesNotContain("stage=\"generation\"", touched, StringComparison.Ordinal);
+        Assert.Contains("rag_llm_errors_total{model=\"amazon.nova-lite-v1:0\",error_type=\"timeout\",environment=\"test\"} 1", touched, StringComparison.Ordinal);
+        Assert.Contains("rag_function_invocations_total{function=\"QueryFunction\",trigger=\"http\",outcome=\"success\",environment=\"test\"} 1", touched, StringComparison.Ordinal);
+        Assert.DoesNotContain("outcome=\"failure\"", touched, StringComparison.Ordinal);
+        Assert.DoesNotContain("rag_function_duration_seconds_count", touched, StringComparison.Ordinal);
+        // 15 + cache_write + cost + retrieval's 11 buckets, +Inf, sum, count + timeout + invocation.
+        Assert.Equal(15 + 1 + 1 + 14 + 1 + 1, SampleLines(touched).Count);
     }
+
+    private static List<string> SampleLines(string text) => [.. text.Split('\n').Where(l => l.Length > 0 && l[0] != '#')];
 
     [Fact]
     public async Task DurationHistogramKeepsTheSeedBucketsAndAddsFinerOnes()
