@@ -24,7 +24,7 @@ public sealed class BudgetTable(TableClient table, TenantBudgets budgets)
             var start = spend.StartOf(window, now);
             var resetsAt = window.ResetsAt(start);
             rows.AddRange(budgets.Names.Select(tenant => new BudgetRow(tenant, window, spent.GetValueOrDefault(tenant), start, resetsAt, now)));
-            rows.Add(new BudgetRow(BudgetOptions.AllTenants, window, spent.Values.Sum(), start, resetsAt, now));
+            rows.Add(new BudgetRow(BudgetOptions.AllTenants, window, TenantSpend.Total(spent), start, resetsAt, now));
         }
 
         return rows;

@@ -87,7 +87,7 @@ public static class LedgerExposition
             var spent = spend.Of(window, now);
             foreach (var tenant in tenants)
             {
-                var usd = tenant == BudgetOptions.AllTenants ? spent.Values.Sum() : spent.GetValueOrDefault(tenant);
+                var usd = tenant == BudgetOptions.AllTenants ? TenantSpend.Total(spent) : spent.GetValueOrDefault(tenant);
                 AppendDecimal(text, "rag_budget_spent_dollars", $"tenant=\"{tenant}\",window=\"{window.LabelValue()}\"", usd);
             }
         }

@@ -36,8 +36,27 @@ public sealed class TenantSpend
     /// <summary>Adds <paramref name="usd"/> to the tenant's day and month.</summary>
     public void Add(string tenant, decimal usd)
     {
-        Daily[tenant] = Daily.GetValueOrDefault(tenant) + usd;
-        Monthly[tenant] = Monthly.GetValueOrDefault(tenant) + usd;
+        Daily[tenant] = Saturating(Daily.GetValueOrDefault(tenant), usd);
+        Monthly[tenant] = Saturating(Monthly.GetValueOrDefault(tenant), usd);
+    }
+
+    /// <summary>The spend of every tenant together (saturating, like <see cref="Add"/>).</summary>
+    public static decimal Total(IReadOnlyDictionary<string, decimal> spent) => spent.Values.Aggregate(0m, Saturating);
+
+    /// <summary>
+    /// A sum that stops at decimal's range instead of throwing: only forged pushes get there (they are counted as
+    /// implausible), and an OverflowException would fail every fold cycle on the same groups and stop the ledger.
+    /// </summary>
+    private static decimal Saturating(decimal a, decimal b)
+    {
+        try
+        {
+            return a + b;
+        }
+        catch (OverflowException)
+        {
+            return b > 0 ? decimal.MaxValue : decimal.MinValue;
+        }
     }
 
     /// <summary>The window this spend belongs to, as of <paramref name="at"/>: 0 for a window that has begun since (not folded into yet).</summary>

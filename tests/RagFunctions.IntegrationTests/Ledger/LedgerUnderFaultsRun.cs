@@ -16,7 +16,7 @@ public sealed class LedgerUnderFaultsRun : IAsyncLifetime, ISharedRun
 {
     public const double HoldSeconds = 4;
     private const double StaleAfterSeconds = 6;
-    private const string LedgerSeries = "{job=\"rag-ledger\",__name__=~\"rag_.+\",__name__!~\"rag_ledger_.+\"}";
+    private const string LedgerSeries = "{job=\"rag-ledger\",__name__=~\"rag_.+\",__name__!~\"rag_(ledger|budget)_.+\"}";
 
     private readonly AzuriteFixture _azurite = new();
 

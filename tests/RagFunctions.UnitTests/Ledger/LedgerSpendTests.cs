@@ -31,13 +31,27 @@ public sealed class LedgerSpendTests
         var state = new LedgerState();
         var now = At("2026-12-05T10:00:00Z");
 
-        // 0.1 + 0.2 in binary is 0.30000000000000004; the ledger adds the exact decimals of what each pod pushed.
+        // In binary, 0.30000000000000004 + 0.1 rounds to 0.4; the ledger adds the exact decimals of what each pod pushed.
         LedgerFold.Fold(state, [Group("a", now, ("acme", 0.1)), Group("b", now, ("acme", 0.2))], now, Stale, Retention, tenants: Tenants);
-        LedgerFold.Fold(state, [Group("a", now + 5, ("acme", 0.3)), Group("b", now + 5, ("acme", 0.2))], now + 5, Stale, Retention, tenants: Tenants);
+        LedgerFold.Fold(state, [Group("a", now + 5, ("acme", 0.30000000000000004)), Group("b", now + 5, ("acme", 0.2))], now + 5, Stale, Retention, tenants: Tenants);
 
-        Assert.Equal(0.5m, state.Spend.Daily["acme"]);
-        Assert.Equal(0.5m, state.Spend.Monthly["acme"]);
+        Assert.Equal(0.4, 0.30000000000000004 + 0.1);
+        Assert.Equal(0.50000000000000004m, state.Spend.Daily["acme"]);
+        Assert.Equal(0.50000000000000004m, state.Spend.Monthly["acme"]);
         Assert.Equal(("2026-12-05", "2026-12"), (state.Spend.Day, state.Spend.Month));
+    }
+
+    [Fact]
+    public void ForgedHugeCostsSaturateInsteadOfStoppingTheFold()
+    {
+        var state = new LedgerState();
+        var now = At("2026-12-05T10:00:00Z");
+
+        // Each value is within decimal's range; their sum is not. An OverflowException would fail every cycle on the same groups.
+        LedgerFold.Fold(state, [Group("a", now, ("acme", 5e28)), Group("b", now, ("acme", 5e28))], now, Stale, Retention, tenants: Tenants);
+
+        Assert.Equal(decimal.MaxValue, state.Spend.Daily["acme"]);
+        Assert.Equal(decimal.MaxValue, TenantSpend.Total(new Dictionary<string, decimal> { ["acme"] = decimal.MaxValue, ["globex"] = 1m }));
     }
 
     [Fact]
