@@ -70,25 +70,27 @@ public sealed partial class BatchProcessing(
     /// This delivery's claim on the row, or null once the row exists. While another delivery holds a live claim this one
     /// waits, holding its message (the host keeps renewing its lease), and makes no model call: it completes once the
     /// row is written, or takes the claim over when its owner released it or let it expire.
+    /// The claim is tried before the row is looked for: a first delivery (the usual case) then costs one look, after
+    /// the claim, instead of two around it; only a redelivery of a written row pays for a claim it releases at once.
     /// </summary>
     private async Task<ClaimEntity?> ClaimAsync(BatchMessage message, CancellationToken cancellationToken)
     {
         while (true)
         {
-            if (await store.ResultExistsAsync(message.BatchId, message.Index, cancellationToken))
-            {
-                return null;
-            }
-
             if (await claims.TryClaimAsync(message.BatchId, message.Index, cancellationToken) is { } claim)
             {
-                // The previous owner may have written the row and released its claim since the look above.
+                // A previous owner may have written the row and released its claim before this one was taken.
                 if (!await store.ResultExistsAsync(message.BatchId, message.Index, cancellationToken))
                 {
                     return claim;
                 }
 
                 await claims.ReleaseAsync(claim);
+                return null;
+            }
+
+            if (await store.ResultExistsAsync(message.BatchId, message.Index, cancellationToken))
+            {
                 return null;
             }
 
