@@ -14,25 +14,9 @@ public sealed class BudgetTable(TableClient table, TenantBudgets budgets)
 
     public async Task EnsureTableAsync(CancellationToken cancellationToken) => await table.CreateIfNotExistsAsync(cancellationToken);
 
-    /// <summary>The rows of <paramref name="spend"/> as of <paramref name="now"/>.</summary>
-    public IReadOnlyList<BudgetRow> Rows(TenantSpend spend, DateTimeOffset now)
-    {
-        var rows = new List<BudgetRow>();
-        foreach (var window in BudgetWindows.All)
-        {
-            var spent = spend.Of(window, now);
-            var start = spend.StartOf(window, now);
-            var resetsAt = window.ResetsAt(start);
-            rows.AddRange(budgets.Names.Select(tenant => new BudgetRow(tenant, window, spent.GetValueOrDefault(tenant), start, resetsAt, now)));
-            rows.Add(new BudgetRow(BudgetOptions.AllTenants, window, TenantSpend.Total(spent), start, resetsAt, now));
-        }
-
-        return rows;
-    }
-
     public async Task WriteAsync(TenantSpend spend, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        foreach (var window in Rows(spend, now).GroupBy(r => r.Window))
+        foreach (var window in spend.Rows(budgets.Names, now).GroupBy(r => r.Window))
         {
             foreach (var batch in window.Chunk(RowsPerTransaction))
             {

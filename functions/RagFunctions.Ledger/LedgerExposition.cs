@@ -82,14 +82,9 @@ public static class LedgerExposition
         string[] tenants = [.. budgets.Names, BudgetOptions.AllTenants];
         text.Append("# HELP rag_budget_spent_dollars Exact USD spent in the current UTC day or month, per tenant (tenant=\"_all\": all tenants), as folded by the ledger.\n");
         text.Append("# TYPE rag_budget_spent_dollars gauge\n");
-        foreach (var window in BudgetWindows.All)
+        foreach (var row in spend.Rows(budgets.Names, now))
         {
-            var spent = spend.Of(window, now);
-            foreach (var tenant in tenants)
-            {
-                var usd = tenant == BudgetOptions.AllTenants ? TenantSpend.Total(spent) : spent.GetValueOrDefault(tenant);
-                AppendDecimal(text, "rag_budget_spent_dollars", $"tenant=\"{tenant}\",window=\"{window.LabelValue()}\"", usd);
-            }
+            AppendDecimal(text, "rag_budget_spent_dollars", $"tenant=\"{row.Tenant}\",window=\"{row.Window.LabelValue()}\"", row.Spent);
         }
 
         text.Append("# HELP rag_budget_limit_dollars Configured budget limit in USD per tenant, window and kind (soft: alert, hard: enforced); tenant=\"_all\" is the global budget.\n");

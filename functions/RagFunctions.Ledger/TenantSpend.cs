@@ -66,6 +66,26 @@ public sealed class TenantSpend
         return string.CompareOrdinal(window.Key(at), key) > 0 ? new Dictionary<string, decimal>() : spend;
     }
 
+    /// <summary>
+    /// The spend of each of <paramref name="tenants"/> and of <c>_all</c>, per window, as of <paramref name="now"/> (0
+    /// included): what the ledger writes to the budgets table and serves as rag_budget_spent_dollars, defined once.
+    /// </summary>
+    public IEnumerable<BudgetRow> Rows(IReadOnlyList<string> tenants, DateTimeOffset now)
+    {
+        foreach (var window in BudgetWindows.All)
+        {
+            var spent = Of(window, now);
+            var start = StartOf(window, now);
+            var resetsAt = window.ResetsAt(start);
+            foreach (var tenant in tenants)
+            {
+                yield return new BudgetRow(tenant, window, spent.GetValueOrDefault(tenant), start, resetsAt, now);
+            }
+
+            yield return new BudgetRow(BudgetOptions.AllTenants, window, Total(spent), start, resetsAt, now);
+        }
+    }
+
     /// <summary>The start of the window the stored spend belongs to (the current one when the state is new).</summary>
     public DateTimeOffset StartOf(BudgetWindow window, DateTimeOffset at)
     {

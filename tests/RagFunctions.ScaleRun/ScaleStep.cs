@@ -141,7 +141,7 @@ internal static class ScaleStep
         return await pod.ExpositionAsync();
     }
 
-    /// <summary>A query of a pod that uses one model, as RagPipeline, MeteredChatClient and the middleware record it.</summary>
+    /// <summary>A query of a pod that uses one model, as RagPipeline, MeteredAnswerGenerator and the middleware record it.</summary>
     private static void Query(RagMetrics metrics, Random random)
     {
         var model = metrics.ForModel(Model);

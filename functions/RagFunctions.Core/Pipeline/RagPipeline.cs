@@ -29,13 +29,15 @@ public sealed class RagPipeline(
 
     /// <summary>
     /// Reads one query (<paramref name="read"/>: e.g. its HTTP body) and answers it. Its outcome is final, so it is
-    /// reported here, whether the query was rejected, failed or answered.
+    /// reported here, whether the query was rejected, failed or answered. A read that fails for another reason (the
+    /// client went away mid-upload) never became a query, as with <see cref="AdmitAsync{T}"/>.
     /// </summary>
     public async Task<RagAnswer> AnswerAsync(QueryOrigin origin, Func<CancellationToken, Task<RagQuery>> read, CancellationToken cancellationToken)
     {
+        var query = await AdmitAsync(origin, read, cancellationToken);
         try
         {
-            var answer = await AttemptAsync(await read(cancellationToken), cancellationToken);
+            var answer = await AttemptAsync(query, cancellationToken);
             Completed(origin, failure: null);
             return answer;
         }

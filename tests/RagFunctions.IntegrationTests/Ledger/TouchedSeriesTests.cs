@@ -104,7 +104,7 @@ public sealed class TouchedSeriesTests(AzuriteFixture azurite, ITestOutputHelper
             $"ledger serves {ledgerTotals.Count} series, equal to the truth; {ledgerKey} first served at {firstServed}");
     }
 
-    /// <summary>One metered query, as RagPipeline and MeteredChatClient record it.</summary>
+    /// <summary>One metered query, as RagPipeline and MeteredAnswerGenerator record it.</summary>
     private static void Query(RagMetrics metrics, string modelId, int seed, QueryOrigin trigger)
     {
         var model = metrics.ForModel(modelId);
