@@ -6,7 +6,6 @@ using Microsoft.Extensions.Hosting;
 using RagFunctions.App.Http;
 using RagFunctions.App.Middleware;
 using RagFunctions.Core;
-using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Metrics.Push;
 
 namespace RagFunctions.App;
@@ -18,8 +17,8 @@ public static class RagFunctionsComposition
     {
         services.AddRagPipeline(configuration);
         services.AddMetricsPusher();
-        services.AddBudgetOptions(configuration);
         services.AddSingleton<JsonBodyReader>();
+        services.AddSingleton<RequestTenant>();
         foreach (var step in RagMiddleware.Steps)
         {
             services.AddSingleton(step.Type);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RagFunctions.Core.Batches;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Generation.Bedrock;
 using RagFunctions.Core.Generation.Extractive;
@@ -18,7 +19,7 @@ namespace RagFunctions.Core;
 public static class RagServiceCollectionExtensions
 {
     /// <summary>
-    /// The RAG pipeline, its provider, pricing, metrics and batch storage, with options bound and validated at start.
+    /// The RAG pipeline, its provider, pricing, tenants, metrics and batch storage, with options bound and validated at start.
     /// Transport-free: the Functions app, the tests and the benchmarks compose through this.
     /// </summary>
     public static IServiceCollection AddRagPipeline(this IServiceCollection services, IConfiguration configuration)
@@ -32,11 +33,13 @@ public static class RagServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.AddBudgetOptions(configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<PricingOptions>>().Value.ToPriceTable());
         services.AddSingleton(sp => new RagMetrics(
             sp.GetRequiredService<IOptions<RagOptions>>().Value.Environment,
-            [sp.GetRequiredService<IAnswerGenerator>().ModelId]));
+            [sp.GetRequiredService<IAnswerGenerator>().ModelId],
+            tenants: sp.GetRequiredService<TenantBudgets>().Names));
         services.AddSingleton<IQueryOutcomeObserver>(sp => sp.GetRequiredService<RagMetrics>());
         services.AddSingleton<IRetriever>(sp => LuceneRetriever.Create(
             sp.GetRequiredService<IOptions<RetrievalOptions>>().Value, sp.GetRequiredService<ILogger<LuceneRetriever>>()));

@@ -30,7 +30,7 @@ public class ColdStartBenchmarks
     {
         await using var services = BenchComposition.Build();
         var pipeline = services.GetRequiredService<RagPipeline>();
-        var answer = await pipeline.AnswerAsync(QueryOrigin.Http, _ => Task.FromResult(new RagQuery(BenchComposition.Questions[0], null)), CancellationToken.None);
+        var answer = await pipeline.AnswerAsync(QueryOrigin.Http, "default", _ => Task.FromResult(new RagQuery(BenchComposition.Questions[0], null)), CancellationToken.None);
         return answer.Sources.Count;
     }
 }

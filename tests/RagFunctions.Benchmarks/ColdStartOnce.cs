@@ -19,7 +19,7 @@ public static class ColdStartOnce
         await using var services = BenchComposition.Build();
         var pipeline = services.GetRequiredService<RagPipeline>();
         var composed = watch.Elapsed.TotalMilliseconds;
-        var answer = await pipeline.AnswerAsync(QueryOrigin.Http, _ => Task.FromResult(new RagQuery(BenchComposition.Questions[0], null)), CancellationToken.None);
+        var answer = await pipeline.AnswerAsync(QueryOrigin.Http, "default", _ => Task.FromResult(new RagQuery(BenchComposition.Questions[0], null)), CancellationToken.None);
         var answered = watch.Elapsed.TotalMilliseconds - composed;
         var sinceStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"compose_index_ms={composed:F1} first_answer_ms={answered:F1} since_process_start_ms={sinceStart:F1} sources={answer.Sources.Count}"));

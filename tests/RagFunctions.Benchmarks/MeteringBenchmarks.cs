@@ -123,7 +123,7 @@ public class MeteringBenchmarks
         _model.Cost.Inc(CostDollars);
         _model.QueryCost.Observe(CostDollars);
         _metrics.TotalStage.Observe(TotalSeconds);
-        _outcomes.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
+        _outcomes.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success, "default");
     }
 
     [Benchmark(Description = "prometheus-net, WithLabels per update")]

@@ -45,7 +45,7 @@ public class QueryOverheadBenchmarks
         // Every question must retrieve context, or the benchmark would measure the cheap no-context path.
         for (var i = 0; i < _queries.Length; i++)
         {
-            var answer = _zeroLatency.AnswerAsync(QueryOrigin.Http, _reads[i], CancellationToken.None).GetAwaiter().GetResult();
+            var answer = _zeroLatency.AnswerAsync(QueryOrigin.Http, "default", _reads[i], CancellationToken.None).GetAwaiter().GetResult();
             if (answer.Sources.Count == 0)
             {
                 throw new InvalidOperationException($"No passages for '{_queries[i].Question}'.");
@@ -65,10 +65,10 @@ public class QueryOverheadBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "pipeline with zero-latency model")]
-    public Task<RagAnswer> ZeroLatencyModel() => _zeroLatency.AnswerAsync(QueryOrigin.Http, NextQuery(), CancellationToken.None);
+    public Task<RagAnswer> ZeroLatencyModel() => _zeroLatency.AnswerAsync(QueryOrigin.Http, "default", NextQuery(), CancellationToken.None);
 
     [Benchmark(Description = "pipeline with extractive answerer")]
-    public Task<RagAnswer> ExtractiveAnswerer() => _extractive.AnswerAsync(QueryOrigin.Http, NextQuery(), CancellationToken.None);
+    public Task<RagAnswer> ExtractiveAnswerer() => _extractive.AnswerAsync(QueryOrigin.Http, "default", NextQuery(), CancellationToken.None);
 
     private Func<CancellationToken, Task<RagQuery>> NextQuery() => _reads[_next++ % _reads.Length];
 }

@@ -6,7 +6,7 @@ using RagFunctions.Core.Pipeline;
 namespace RagFunctions.App.Functions;
 
 /// <summary>POST /api/query: one question, answered synchronously.</summary>
-public sealed class QueryFunction(RagPipeline pipeline, JsonBodyReader reader)
+public sealed class QueryFunction(RagPipeline pipeline, JsonBodyReader reader, RequestTenant tenant)
 {
     [Function(nameof(QueryFunction))]
     public async Task<IResult> Run(
@@ -14,7 +14,7 @@ public sealed class QueryFunction(RagPipeline pipeline, JsonBodyReader reader)
     {
         // The pipeline reads the body itself, so a rejected body is one of the query's outcomes, counted where the rest are.
         var answer = await pipeline.AnswerAsync(
-            QueryOrigin.Http, token => reader.ReadAsync(request, QueryRequestBody.Members, QueryRequestBody.Read, token), cancellationToken);
+            QueryOrigin.Http, tenant.Of(request), token => reader.ReadAsync(request, QueryRequestBody.Members, QueryRequestBody.Read, token), cancellationToken);
         return TypedResults.Ok(QueryAnswerBody.From(answer));
     }
 }

@@ -21,6 +21,9 @@ public sealed class BatchEntity : ITableEntity
     public string? Domain { get; set; }
 
     public DateTimeOffset SubmittedAt { get; set; }
+
+    /// <summary>The submitting tenant, resolved at submission; absent on rows written before tenants were recorded.</summary>
+    public string? Tenant { get; set; }
 }
 
 /// <summary>One answered (or failed) question: PartitionKey = batch id, RowKey = zero-padded index.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Input;
 using RagFunctions.Core.Metrics;
@@ -105,7 +106,7 @@ public sealed partial class BatchProcessing(
         Exception? failure = null;
         try
         {
-            var answer = await pipeline.AttemptAsync(new RagQuery(question.Text, question.Domain), cancellationToken);
+            var answer = await pipeline.AttemptAsync(new RagQuery(question.Text, question.Domain), question.Tenant, cancellationToken);
             result = BatchResult.Answered(message.Index, question.Text, answer, dequeueCount, time.GetUtcNow());
         }
         catch (Exception ex) when (ex is InvalidRequestException or ModelCallFailedException { IsTransient: false })
@@ -117,7 +118,7 @@ public sealed partial class BatchProcessing(
 
         if (await store.TryAddResultAsync(message.BatchId, result, cancellationToken))
         {
-            pipeline.Completed(QueryOrigin.Queue, failure);
+            pipeline.Completed(QueryOrigin.Queue, question.Tenant, failure);
         }
         else
         {
@@ -157,7 +158,7 @@ public sealed partial class BatchProcessing(
         if (inserted)
         {
             metrics.PoisonMessages.Inc();
-            pipeline.Poisoned(QueryOrigin.Queue);
+            pipeline.Poisoned(QueryOrigin.Queue, question.Tenant);
         }
 
         Log.Poisoned(logger, message.BatchId, message.Index, inserted);
@@ -170,7 +171,8 @@ public sealed partial class BatchProcessing(
         if (inserted)
         {
             metrics.PoisonMessages.Inc();
-            pipeline.Completed(QueryOrigin.Queue, invalid);
+            // It names no batch, so no tenant: it counts for default.
+            pipeline.Completed(QueryOrigin.Queue, BudgetOptions.DefaultTenant, invalid);
         }
 
         Log.DeadLettered(logger, invalid.Message, inserted);
@@ -185,7 +187,7 @@ public sealed partial class BatchProcessing(
         }
 
         var text = await store.FindQuestionAsync(message.BatchId, message.Index, cancellationToken);
-        return text is null ? (null, new InvalidQueueMessageException(NoStoredQuestion)) : (new StoredQuestion(text, batch.Domain), null);
+        return text is null ? (null, new InvalidQueueMessageException(NoStoredQuestion)) : (new StoredQuestion(text, batch.Domain, batch.Tenant), null);
     }
 
     private async Task<SubmittedBatch?> FindBatchAsync(string batchId, CancellationToken cancellationToken)
@@ -222,7 +224,7 @@ public sealed partial class BatchProcessing(
         }
     }
 
-    private sealed record StoredQuestion(string Text, string? Domain);
+    private sealed record StoredQuestion(string Text, string? Domain, string Tenant);
 
     private static int DequeueCountOf(QueueDelivery delivery) => (int)Math.Min(delivery.DequeueCount, int.MaxValue);
 }

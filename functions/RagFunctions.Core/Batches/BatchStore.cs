@@ -5,6 +5,7 @@ using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Options;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Options;
 using RagFunctions.Core.Pipeline;
@@ -71,6 +72,7 @@ public sealed class BatchStore
             Count = batch.Count,
             Domain = batch.Domain,
             SubmittedAt = batch.SubmittedAt,
+            Tenant = batch.Tenant,
         }, cancellationToken);
     }
 
@@ -81,8 +83,10 @@ public sealed class BatchStore
     public async Task<SubmittedBatch?> FindBatchAsync(string batchId, CancellationToken cancellationToken)
     {
         var row = await _batches.GetEntityIfExistsAsync<BatchEntity>(
-            batchId, BatchEntity.Row, [nameof(BatchEntity.Count), nameof(BatchEntity.Domain), nameof(BatchEntity.SubmittedAt)], cancellationToken);
-        return row.HasValue && row.Value is { } batch ? new SubmittedBatch(batch.Count, batch.Domain, batch.SubmittedAt) : null;
+            batchId, BatchEntity.Row, [nameof(BatchEntity.Count), nameof(BatchEntity.Domain), nameof(BatchEntity.SubmittedAt), nameof(BatchEntity.Tenant)], cancellationToken);
+        return row.HasValue && row.Value is { } batch
+            ? new SubmittedBatch(batch.Count, batch.Domain, batch.SubmittedAt, batch.Tenant ?? BudgetOptions.DefaultTenant)
+            : null;
     }
 
     /// <summary>The question at <paramref name="index"/> of the batch as submitted, or null when the batch stores none there.</summary>
@@ -181,8 +185,11 @@ public sealed class BatchStore
     private static string? Truncate(string? text) => text is { Length: > MaxStoredChars } ? text[..MaxStoredChars] : text;
 }
 
-/// <summary>A submitted batch: how many questions it has, the domain they are answered in, and when it was submitted.</summary>
-public sealed record SubmittedBatch(int Count, string? Domain, DateTimeOffset SubmittedAt);
+/// <summary>
+/// A submitted batch: how many questions it has, the domain they are answered in, when it was submitted, and the tenant
+/// that submitted it (whose spend its questions are; a batch stored before tenants were recorded is <c>default</c>'s).
+/// </summary>
+public sealed record SubmittedBatch(int Count, string? Domain, DateTimeOffset SubmittedAt, string Tenant);
 
 /// <summary>
 /// The result of one question of a batch: answered (<see cref="ResultStatus.Succeeded"/>) with its answer, usage, exact

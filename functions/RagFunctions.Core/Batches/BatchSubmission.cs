@@ -9,6 +9,8 @@ namespace RagFunctions.Core.Batches;
 /// <summary>
 /// Submits a batch: validates every question, stores the questions and then the batch row (written last, so a
 /// half-written batch does not exist), then enqueues one message per question that names only the batch and index.
+/// The submitting tenant is stored on the batch row, not on the messages: whoever can write to the queue cannot choose
+/// whose spend a question is.
 /// </summary>
 public sealed partial class BatchSubmission(
     BatchStore store,
@@ -23,12 +25,12 @@ public sealed partial class BatchSubmission(
     /// Reads the batch (<paramref name="read"/>: e.g. its HTTP body) and validates it as the pipeline admits it, so a
     /// rejected submission counts once as an invalid query; then stores and enqueues it.
     /// </summary>
-    public async Task<BatchAccepted> SubmitAsync(QueryOrigin origin, Func<CancellationToken, Task<BatchRequest>> read, CancellationToken cancellationToken)
+    public async Task<BatchAccepted> SubmitAsync(QueryOrigin origin, string tenant, Func<CancellationToken, Task<BatchRequest>> read, CancellationToken cancellationToken)
     {
-        var (questions, domain) = await pipeline.AdmitAsync(origin, async token => Validate(await read(token)), cancellationToken);
+        var (questions, domain) = await pipeline.AdmitAsync(origin, tenant, async token => Validate(await read(token)), cancellationToken);
         await store.EnsureCreatedAsync(cancellationToken);
         var batchId = BatchIds.New();
-        await store.AddBatchAsync(batchId, questions, new SubmittedBatch(questions.Length, domain, time.GetUtcNow()), cancellationToken);
+        await store.AddBatchAsync(batchId, questions, new SubmittedBatch(questions.Length, domain, time.GetUtcNow(), tenant), cancellationToken);
 
         // Once the batch row exists, every message must be sent: a client that disconnects (or a pod shutting down)
         // part-way must not leave a batch that can never reach done. So the enqueue ignores the request's cancellation.

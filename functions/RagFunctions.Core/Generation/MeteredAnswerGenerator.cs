@@ -8,7 +8,8 @@ namespace RagFunctions.Core.Generation;
 
 /// <summary>
 /// Wraps whichever generator answers and meters it in one place: tokens by type, cost, cost per query, unpriced tokens,
-/// generation latency and errors by kind. The generator's configured model id is the label.
+/// generation latency and errors by kind. The generator's configured model id is the label, and cost and tokens are
+/// also labelled with the query's tenant.
 /// </summary>
 public sealed class MeteredAnswerGenerator
 {
@@ -31,7 +32,7 @@ public sealed class MeteredAnswerGenerator
     public string ModelId => _inner.ModelId;
 
     /// <summary>The answer and its cost; a failed call is counted by kind and thrown as <see cref="ModelCallFailedException"/>.</summary>
-    public async Task<PricedAnswer> GenerateAsync(string question, IReadOnlyList<RetrievedPassage> passages, CancellationToken cancellationToken)
+    public async Task<PricedAnswer> GenerateAsync(string question, IReadOnlyList<RetrievedPassage> passages, string tenant, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         GeneratedAnswer answer;
@@ -53,15 +54,15 @@ public sealed class MeteredAnswerGenerator
         }
 
         _metrics.GenerationStage.Observe(answer.Latency.TotalSeconds);
-        return new PricedAnswer(answer, Record(answer.Usage));
+        return new PricedAnswer(answer, Record(answer.Usage, _metrics.ForModel(ModelId, tenant)));
     }
 
-    private decimal Record(in TokenUsage usage)
+    private decimal Record(in TokenUsage usage, RagMetrics.ModelMeters meters)
     {
-        _meters.InputTokens.Inc(usage.Input);
-        _meters.OutputTokens.Inc(usage.Output);
-        _meters.CacheReadTokens.Inc(usage.CacheRead);
-        _meters.CacheWriteTokens.Inc(usage.CacheWrite);
+        meters.InputTokens.Inc(usage.Input);
+        meters.OutputTokens.Inc(usage.Output);
+        meters.CacheReadTokens.Inc(usage.CacheRead);
+        meters.CacheWriteTokens.Inc(usage.CacheWrite);
         if (_price is null)
         {
             // Never a silent $0: the tokens are counted as unpriced and the gap is logged once.
@@ -76,7 +77,7 @@ public sealed class MeteredAnswerGenerator
 
         var cost = _price.CostOf(usage);
         var dollars = (double)cost;
-        _meters.Cost.Inc(dollars);
+        meters.Cost.Inc(dollars);
         _meters.QueryCost.Observe(dollars);
         return cost;
     }

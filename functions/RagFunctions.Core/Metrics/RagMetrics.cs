@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Prometheus;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Pipeline;
 
@@ -16,6 +17,10 @@ namespace RagFunctions.Core.Metrics;
 /// first event. Every other child (cost, tokens, histograms, other error types, function meters) is suppressed until
 /// its first update (prometheus-net's SuppressInitialValue; Inc/Observe publish it). The ledger counts a series that
 /// appears mid-life from 0 and holds a new total at 0 for two scrapes, so nothing is lost by not pushing zeros.
+/// Cost, tokens and requests carry a <c>tenant</c> label whose values are the configured tenants
+/// (<see cref="TenantBudgets.Names"/>, at most <see cref="BudgetOptions.MaxTenants"/> plus <c>default</c>); any other
+/// value counts as <c>default</c>, so a label value never comes from a request. Only <c>default</c>'s request series are
+/// in the fleet set: another tenant's appear with its first query.
 /// </summary>
 public sealed class RagMetrics : IQueryOutcomeObserver
 {
@@ -33,10 +38,13 @@ public sealed class RagMetrics : IQueryOutcomeObserver
     private readonly Counter _functionInvocations;
     private readonly Histogram _functionDuration;
     private readonly Counter.Child[] _requestChildren;
-    private readonly ConcurrentDictionary<string, ModelMeters> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _tenantIndex;
+    private readonly int _defaultTenant;
+    private readonly ConcurrentDictionary<(string Model, string Tenant), ModelMeters> _models = new();
     private readonly ConcurrentDictionary<(string Function, string Trigger), FunctionMeters> _functions = new();
 
-    public RagMetrics(string environment, IEnumerable<string> modelIds, CollectorRegistry? registry = null)
+    /// <param name="tenants">The <c>tenant</c> label values; null: <c>default</c> only.</param>
+    public RagMetrics(string environment, IEnumerable<string> modelIds, CollectorRegistry? registry = null, IReadOnlyList<string>? tenants = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(environment);
         Environment = environment;
@@ -44,13 +52,13 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
 
         _cost = factory.CreateCounter("rag_cost_dollars_total", "Total estimated cost of the RAG pipeline in USD.",
-            new CounterConfiguration { LabelNames = ["model", "environment"], SuppressInitialValue = true });
+            new CounterConfiguration { LabelNames = ["model", "tenant", "environment"], SuppressInitialValue = true });
         _tokens = factory.CreateCounter("rag_token_usage_total", "Total token usage by model and token type.",
-            new CounterConfiguration { LabelNames = ["model", "type", "environment"], SuppressInitialValue = true });
+            new CounterConfiguration { LabelNames = ["model", "type", "tenant", "environment"], SuppressInitialValue = true });
         var duration = factory.CreateHistogram("rag_request_duration_seconds", "Time spent per RAG stage.",
             new HistogramConfiguration { LabelNames = ["stage", "environment"], Buckets = DurationBuckets, SuppressInitialValue = true });
         _requests = factory.CreateCounter("rag_requests_total", "RAG queries by trigger and outcome.",
-            new CounterConfiguration { LabelNames = ["trigger", "outcome", "environment"] });
+            new CounterConfiguration { LabelNames = ["trigger", "outcome", "tenant", "environment"], SuppressInitialValue = true });
         _llmErrors = factory.CreateCounter("rag_llm_errors_total", "Failed model calls by model and error type.",
             new CounterConfiguration { LabelNames = ["model", "error_type", "environment"], SuppressInitialValue = true });
         _queryCost = factory.CreateHistogram("rag_query_cost_dollars", "Cost of one query in USD.",
@@ -79,15 +87,28 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         PoisonMessages = poison.WithLabels(environment);
         PushFailures = pushFailures.WithLabels(environment);
 
+        IReadOnlyList<string> names = tenants ?? [BudgetOptions.DefaultTenant];
+        _tenantIndex = names.Select((name, i) => (name, i)).ToDictionary(t => t.name, t => t.i, StringComparer.Ordinal);
+        _defaultTenant = _tenantIndex.TryGetValue(BudgetOptions.DefaultTenant, out var d)
+            ? d
+            : throw new ArgumentException($"The tenants must include '{BudgetOptions.DefaultTenant}'.", nameof(tenants));
         var triggers = Enum.GetValues<QueryOrigin>();
         var outcomes = Enum.GetValues<QueryOutcome>();
-        _requestChildren = new Counter.Child[triggers.Length * outcomes.Length];
-        foreach (var trigger in triggers)
+        _requestChildren = new Counter.Child[names.Count * triggers.Length * outcomes.Length];
+        for (var tenant = 0; tenant < names.Count; tenant++)
         {
-            foreach (var outcome in outcomes)
+            foreach (var trigger in triggers)
             {
-                _requestChildren[RequestIndex(trigger, outcome)] =
-                    _requests.WithLabels(trigger.LabelValue(), outcome.LabelValue(), environment);
+                foreach (var outcome in outcomes)
+                {
+                    var child = _requests.WithLabels(trigger.LabelValue(), outcome.LabelValue(), names[tenant], environment);
+                    _requestChildren[RequestIndex(tenant, trigger, outcome)] = child;
+                    if (tenant == _defaultTenant)
+                    {
+                        // The fleet set: every trigger × outcome of the default tenant, from the start.
+                        child.Publish();
+                    }
+                }
             }
         }
 
@@ -117,9 +138,12 @@ public sealed class RagMetrics : IQueryOutcomeObserver
 
     public Counter.Child PushFailures { get; }
 
-    /// <summary>Meters of one model id. Model ids come from configuration only, never from a request.</summary>
-    public ModelMeters ForModel(string modelId) =>
-        _models.GetOrAdd(modelId, static (id, self) => new ModelMeters(self, id), this);
+    /// <summary>
+    /// Meters of one model id for one tenant (unknown: <c>default</c>). Model ids come from configuration only, never
+    /// from a request.
+    /// </summary>
+    public ModelMeters ForModel(string modelId, string tenant = BudgetOptions.DefaultTenant) =>
+        _models.GetOrAdd((modelId, TenantLabel(tenant)), static (key, self) => new ModelMeters(self, key.Model, key.Tenant), this);
 
     /// <summary>Meters of one function. Function names come from the app's own [Function] attributes.</summary>
     public FunctionMeters ForFunction(string function, string trigger) =>
@@ -129,25 +153,33 @@ public sealed class RagMetrics : IQueryOutcomeObserver
             self._functionDuration.WithLabels(key.Function, key.Trigger, self.Environment)), this);
 
     /// <summary>The one writer of rag_requests_total: the pipeline reports each query's final outcome here, once.</summary>
-    public void QueryCompleted(QueryOrigin origin, QueryOutcome outcome) => _requestChildren[RequestIndex(origin, outcome)].Inc();
+    public void QueryCompleted(QueryOrigin origin, QueryOutcome outcome, string tenant = BudgetOptions.DefaultTenant) =>
+        _requestChildren[RequestIndex(TenantIndex(tenant), origin, outcome)].Inc();
 
     private static readonly int OutcomeCount = Enum.GetValues<QueryOutcome>().Length;
+    private static readonly int TriggerCount = Enum.GetValues<QueryOrigin>().Length;
 
-    private static int RequestIndex(QueryOrigin origin, QueryOutcome outcome) => ((int)origin * OutcomeCount) + (int)outcome;
+    private static int RequestIndex(int tenant, QueryOrigin origin, QueryOutcome outcome) =>
+        (((tenant * TriggerCount) + (int)origin) * OutcomeCount) + (int)outcome;
+
+    private int TenantIndex(string tenant) => _tenantIndex.TryGetValue(tenant, out var index) ? index : _defaultTenant;
+
+    private string TenantLabel(string tenant) => _tenantIndex.ContainsKey(tenant) ? tenant : BudgetOptions.DefaultTenant;
 
     public sealed class ModelMeters
     {
         private readonly Counter.Child[] _errors;
 
-        internal ModelMeters(RagMetrics owner, string modelId)
+        internal ModelMeters(RagMetrics owner, string modelId, string tenant)
         {
             ModelId = modelId;
+            Tenant = tenant;
             var env = owner.Environment;
-            Cost = owner._cost.WithLabels(modelId, env);
-            InputTokens = owner._tokens.WithLabels(modelId, "input", env);
-            OutputTokens = owner._tokens.WithLabels(modelId, "output", env);
-            CacheReadTokens = owner._tokens.WithLabels(modelId, "cache_read", env);
-            CacheWriteTokens = owner._tokens.WithLabels(modelId, "cache_write", env);
+            Cost = owner._cost.WithLabels(modelId, tenant, env);
+            InputTokens = owner._tokens.WithLabels(modelId, "input", tenant, env);
+            OutputTokens = owner._tokens.WithLabels(modelId, "output", tenant, env);
+            CacheReadTokens = owner._tokens.WithLabels(modelId, "cache_read", tenant, env);
+            CacheWriteTokens = owner._tokens.WithLabels(modelId, "cache_write", tenant, env);
             QueryCost = owner._queryCost.WithLabels(modelId, env);
             UnpricedTokens = owner._unpricedTokens.WithLabels(modelId, env);
             var kinds = Enum.GetValues<LlmErrorKind>();
@@ -162,6 +194,9 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         }
 
         public string ModelId { get; }
+
+        /// <summary>The tenant of the cost and token meters; errors, cost per query and unpriced tokens are per model only.</summary>
+        public string Tenant { get; }
 
         public Counter.Child Cost { get; }
 

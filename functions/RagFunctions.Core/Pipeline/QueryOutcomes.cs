@@ -15,5 +15,6 @@ public enum QueryOrigin
 /// <summary>Told each query's final outcome, once. <see cref="RagMetrics"/> implements it as the one writer of rag_requests_total.</summary>
 public interface IQueryOutcomeObserver
 {
-    void QueryCompleted(QueryOrigin origin, QueryOutcome outcome);
+    /// <param name="tenant">The tenant the query counts for (<see cref="Budgets.TenantBudgets"/>).</param>
+    void QueryCompleted(QueryOrigin origin, QueryOutcome outcome, string tenant);
 }

@@ -12,7 +12,8 @@ namespace RagFunctions.Core.Pipeline;
 /// <summary>
 /// Validate → retrieve → generate, metering each stage, and the owner of each query's outcome: a failure is classified
 /// here (<see cref="OutcomeOf"/>) and every final outcome is reported here, once, to <see cref="IQueryOutcomeObserver"/>.
-/// Knows nothing about its trigger's transport: the trigger states the query's <see cref="QueryOrigin"/>.
+/// Knows nothing about its trigger's transport: the trigger states the query's <see cref="QueryOrigin"/> and the tenant
+/// it counts for (resolved once, at the edge: <see cref="Budgets.TenantBudgets"/>).
 /// </summary>
 public sealed class RagPipeline(
     QueryValidator validator,
@@ -32,18 +33,18 @@ public sealed class RagPipeline(
     /// reported here, whether the query was rejected, failed or answered. A read that fails for another reason (the
     /// client went away mid-upload) never became a query, as with <see cref="AdmitAsync{T}"/>.
     /// </summary>
-    public async Task<RagAnswer> AnswerAsync(QueryOrigin origin, Func<CancellationToken, Task<RagQuery>> read, CancellationToken cancellationToken)
+    public async Task<RagAnswer> AnswerAsync(QueryOrigin origin, string tenant, Func<CancellationToken, Task<RagQuery>> read, CancellationToken cancellationToken)
     {
-        var query = await AdmitAsync(origin, read, cancellationToken);
+        var query = await AdmitAsync(origin, tenant, read, cancellationToken);
         try
         {
-            var answer = await AttemptAsync(query, cancellationToken);
-            Completed(origin, failure: null);
+            var answer = await AttemptAsync(query, tenant, cancellationToken);
+            Completed(origin, tenant, failure: null);
             return answer;
         }
         catch (Exception ex)
         {
-            Completed(origin, ex);
+            Completed(origin, tenant, ex);
             throw;
         }
     }
@@ -52,7 +53,7 @@ public sealed class RagPipeline(
     /// Reads and validates queries that are answered later (a batch): a rejection is their final outcome and is reported
     /// here, once; accepted questions report nothing yet, each reports its own outcome when it is settled.
     /// </summary>
-    public async Task<T> AdmitAsync<T>(QueryOrigin origin, Func<CancellationToken, Task<T>> admit, CancellationToken cancellationToken)
+    public async Task<T> AdmitAsync<T>(QueryOrigin origin, string tenant, Func<CancellationToken, Task<T>> admit, CancellationToken cancellationToken)
     {
         try
         {
@@ -60,7 +61,7 @@ public sealed class RagPipeline(
         }
         catch (RejectedInputException ex)
         {
-            Completed(origin, ex);
+            Completed(origin, tenant, ex);
             throw;
         }
     }
@@ -69,7 +70,7 @@ public sealed class RagPipeline(
     /// One attempt at a question, not reported: a queued question may be attempted on several deliveries, and is
     /// settled once, with <see cref="Completed"/> or <see cref="Poisoned"/>, by the delivery that writes its result row.
     /// </summary>
-    public async Task<RagAnswer> AttemptAsync(RagQuery query, CancellationToken cancellationToken)
+    public async Task<RagAnswer> AttemptAsync(RagQuery query, string tenant, CancellationToken cancellationToken)
     {
         var (question, domain) = validator.Validate(query.Question, query.Domain);
 
@@ -85,7 +86,7 @@ public sealed class RagPipeline(
                 metrics.NoContext.Inc();
             }
 
-            var priced = await generator.GenerateAsync(question, passages, cancellationToken);
+            var priced = await generator.GenerateAsync(question, passages, tenant, cancellationToken);
             var generated = priced.Generated;
             var total = Stopwatch.GetElapsedTime(started);
             metrics.TotalStage.Observe(total.TotalSeconds);
@@ -108,7 +109,7 @@ public sealed class RagPipeline(
     }
 
     /// <summary>Settles a query: answered when <paramref name="failure"/> is null, else the outcome its failure classifies as.</summary>
-    public void Completed(QueryOrigin origin, Exception? failure)
+    public void Completed(QueryOrigin origin, string tenant, Exception? failure)
     {
         var outcome = failure is null ? QueryOutcome.Success : OutcomeOf(failure);
         if (failure is not null && outcome != QueryOutcome.Invalid)
@@ -116,14 +117,14 @@ public sealed class RagPipeline(
             Log.QueryFailed(logger, origin, outcome, failure);
         }
 
-        outcomes.QueryCompleted(origin, outcome);
+        outcomes.QueryCompleted(origin, outcome, tenant);
     }
 
     /// <summary>
     /// Settles a question that failed on every delivery and reached the poison queue: only transient failures (throttling,
     /// an unavailable model or storage, missing credentials) are retried that far, so it is <c>unavailable</c>.
     /// </summary>
-    public void Poisoned(QueryOrigin origin) => outcomes.QueryCompleted(origin, QueryOutcome.Unavailable);
+    public void Poisoned(QueryOrigin origin, string tenant) => outcomes.QueryCompleted(origin, QueryOutcome.Unavailable, tenant);
 
     /// <summary>The outcome of a failed query: the one place a failure is classified, for every origin.</summary>
     public static QueryOutcome OutcomeOf(Exception exception) => exception switch

@@ -17,7 +17,7 @@ public sealed class MeteredAnswerGeneratorTests
         var metrics = new RagMetrics("test", [Model]);
         var client = Metered(new FakeModel(null, "answer", input: 1_000, output: 200, cacheRead: 3_000, cacheWrite: 500), Model, metrics);
 
-        var priced = await client.GenerateAsync("hi", [], CancellationToken.None);
+        var priced = await client.GenerateAsync("hi", [], "default", CancellationToken.None);
 
         var meters = metrics.ForModel(Model);
         Assert.Equal(1_000, meters.InputTokens.Value);
@@ -37,7 +37,7 @@ public sealed class MeteredAnswerGeneratorTests
         var metrics = new RagMetrics("test", ["acme.mystery-v1:0"]);
         var client = Metered(new FakeModel(null, "answer", input: 70, output: 30), "acme.mystery-v1:0", metrics);
 
-        var priced = await client.GenerateAsync("hi", [], CancellationToken.None);
+        var priced = await client.GenerateAsync("hi", [], "default", CancellationToken.None);
 
         var meters = metrics.ForModel("acme.mystery-v1:0");
         Assert.Equal(100, meters.UnpricedTokens.Value);
@@ -53,7 +53,7 @@ public sealed class MeteredAnswerGeneratorTests
         var metrics = new RagMetrics("test", [Model]);
         var client = Metered(FakeModel.Failing(new HttpRequestException("connection refused")), Model, metrics);
 
-        var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => client.GenerateAsync("hi", [], CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => client.GenerateAsync("hi", [], "default", CancellationToken.None));
 
         Assert.Equal(LlmErrorKind.Network, error.Kind);
         Assert.True(error.IsTransient);

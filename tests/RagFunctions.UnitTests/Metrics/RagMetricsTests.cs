@@ -25,7 +25,7 @@ public sealed class RagMetricsTests
         {
             foreach (var outcome in new[] { "success", "invalid", "throttled", "unavailable", "error" })
             {
-                Assert.Contains($"rag_requests_total{{trigger=\"{trigger}\",outcome=\"{outcome}\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
+                Assert.Contains($"rag_requests_total{{trigger=\"{trigger}\",outcome=\"{outcome}\",tenant=\"default\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
             }
         }
 
@@ -50,9 +50,9 @@ public sealed class RagMetricsTests
 
         var touched = await ExportAsync(metrics);
 
-        Assert.Contains("rag_token_usage_total{model=\"amazon.nova-lite-v1:0\",type=\"cache_write\",environment=\"test\"} 0", touched, StringComparison.Ordinal);
+        Assert.Contains("rag_token_usage_total{model=\"amazon.nova-lite-v1:0\",type=\"cache_write\",tenant=\"default\",environment=\"test\"} 0", touched, StringComparison.Ordinal);
         Assert.DoesNotContain("type=\"input\"", touched, StringComparison.Ordinal);
-        Assert.Contains("rag_cost_dollars_total{model=\"amazon.nova-lite-v1:0\",environment=\"test\"} 0.25", touched, StringComparison.Ordinal);
+        Assert.Contains("rag_cost_dollars_total{model=\"amazon.nova-lite-v1:0\",tenant=\"default\",environment=\"test\"} 0.25", touched, StringComparison.Ordinal);
         Assert.Contains("rag_request_duration_seconds_count{stage=\"retrieval\",environment=\"test\"} 1", touched, StringComparison.Ordinal);
         Assert.DoesNotContain("stage=\"generation\"", touched, StringComparison.Ordinal);
         Assert.Contains("rag_llm_errors_total{model=\"amazon.nova-lite-v1:0\",error_type=\"timeout\",environment=\"test\"} 1", touched, StringComparison.Ordinal);
@@ -83,6 +83,32 @@ public sealed class RagMetricsTests
     }
 
     [Fact]
+    public async Task ConfiguredTenantsLabelCostTokensAndRequestsOnlyDefaultIsPrePublishedAndAnUnknownTenantCountsAsDefault()
+    {
+        var metrics = new RagMetrics("test", ["m"], tenants: ["acme", "default"]);
+
+        var before = await ExportAsync(metrics);
+        Assert.DoesNotContain("tenant=\"acme\"", before, StringComparison.Ordinal);
+        Assert.Contains("rag_requests_total{trigger=\"http\",outcome=\"success\",tenant=\"default\",environment=\"test\"} 0", before, StringComparison.Ordinal);
+
+        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success, "acme");
+        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success, "someone-else");
+        metrics.ForModel("m", "acme").Cost.Inc(0.5);
+        metrics.ForModel("m", "acme").InputTokens.Inc(7);
+        metrics.ForModel("m", "not-configured").Cost.Inc(0.25);
+
+        var text = await ExportAsync(metrics);
+        Assert.Contains("rag_requests_total{trigger=\"http\",outcome=\"success\",tenant=\"acme\",environment=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("rag_requests_total{trigger=\"http\",outcome=\"success\",tenant=\"default\",environment=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("rag_requests_total{trigger=\"queue\",outcome=\"success\",tenant=\"acme\"", text, StringComparison.Ordinal);
+        Assert.Contains("rag_cost_dollars_total{model=\"m\",tenant=\"acme\",environment=\"test\"} 0.5", text, StringComparison.Ordinal);
+        Assert.Contains("rag_token_usage_total{model=\"m\",type=\"input\",tenant=\"acme\",environment=\"test\"} 7", text, StringComparison.Ordinal);
+        Assert.Contains("rag_cost_dollars_total{model=\"m\",tenant=\"default\",environment=\"test\"} 0.25", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("someone-else", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-configured", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RequestCountsLandOnTheirOwnTriggerAndOutcome()
     {
         var metrics = new RagMetrics("test", []);
@@ -92,9 +118,9 @@ public sealed class RagMetricsTests
         metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
 
         var text = await ExportAsync(metrics);
-        Assert.Contains("rag_requests_total{trigger=\"queue\",outcome=\"unavailable\",environment=\"test\"} 2", text, StringComparison.Ordinal);
-        Assert.Contains("rag_requests_total{trigger=\"http\",outcome=\"success\",environment=\"test\"} 1", text, StringComparison.Ordinal);
-        Assert.Contains("rag_requests_total{trigger=\"http\",outcome=\"unavailable\",environment=\"test\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("rag_requests_total{trigger=\"queue\",outcome=\"unavailable\",tenant=\"default\",environment=\"test\"} 2", text, StringComparison.Ordinal);
+        Assert.Contains("rag_requests_total{trigger=\"http\",outcome=\"success\",tenant=\"default\",environment=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("rag_requests_total{trigger=\"http\",outcome=\"unavailable\",tenant=\"default\",environment=\"test\"} 0", text, StringComparison.Ordinal);
     }
 
     [Fact]

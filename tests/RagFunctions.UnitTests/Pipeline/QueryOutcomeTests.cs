@@ -46,10 +46,10 @@ public sealed class QueryOutcomeTests
         await using var services = Compose(new FakeModel(Model, "Restart it [1].", input: 10, output: 5));
         var pipeline = services.GetRequiredService<RagPipeline>();
 
-        var answer = await pipeline.AnswerAsync(QueryOrigin.Http, Read("How do I restart the ledger?"), CancellationToken.None);
+        var answer = await pipeline.AnswerAsync(QueryOrigin.Http, "default", Read("How do I restart the ledger?"), CancellationToken.None);
 
         Assert.Equal(new TokenUsage(10, 5, 0, 0), answer.Usage);
-        Assert.Equal("rag_requests_total{trigger=\"http\",outcome=\"success\",environment=\"local\"} 1", await RequestsAsync(services));
+        Assert.Equal("rag_requests_total{trigger=\"http\",outcome=\"success\",tenant=\"default\",environment=\"local\"} 1", await RequestsAsync(services));
     }
 
     [Fact]
@@ -59,9 +59,9 @@ public sealed class QueryOutcomeTests
         var pipeline = services.GetRequiredService<RagPipeline>();
 
         await Assert.ThrowsAsync<InvalidRequestException>(() => pipeline.AnswerAsync(
-            QueryOrigin.Http, _ => throw InvalidRequestException.For("$", "Malformed JSON."), CancellationToken.None));
+            QueryOrigin.Http, "default", _ => throw InvalidRequestException.For("$", "Malformed JSON."), CancellationToken.None));
 
-        Assert.Equal("rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"local\"} 1", await RequestsAsync(services));
+        Assert.Equal("rag_requests_total{trigger=\"http\",outcome=\"invalid\",tenant=\"default\",environment=\"local\"} 1", await RequestsAsync(services));
     }
 
     [Fact]
@@ -70,9 +70,9 @@ public sealed class QueryOutcomeTests
         await using var services = Compose(FakeModel.Failing(new Core.Generation.Bedrock.BedrockException(LlmErrorKind.Throttling, "slow down")));
         var pipeline = services.GetRequiredService<RagPipeline>();
 
-        await Assert.ThrowsAsync<ModelCallFailedException>(() => pipeline.AnswerAsync(QueryOrigin.Http, Read("Why is it slow?"), CancellationToken.None));
+        await Assert.ThrowsAsync<ModelCallFailedException>(() => pipeline.AnswerAsync(QueryOrigin.Http, "default", Read("Why is it slow?"), CancellationToken.None));
 
-        Assert.Equal("rag_requests_total{trigger=\"http\",outcome=\"throttled\",environment=\"local\"} 1", await RequestsAsync(services));
+        Assert.Equal("rag_requests_total{trigger=\"http\",outcome=\"throttled\",tenant=\"default\",environment=\"local\"} 1", await RequestsAsync(services));
     }
 
     [Fact]
@@ -81,16 +81,16 @@ public sealed class QueryOutcomeTests
         await using var services = Compose(new FakeModel(Model, "answer", 1, 1));
         var pipeline = services.GetRequiredService<RagPipeline>();
 
-        Assert.Equal(3, await pipeline.AdmitAsync(QueryOrigin.Http, _ => Task.FromResult(3), CancellationToken.None));
+        Assert.Equal(3, await pipeline.AdmitAsync(QueryOrigin.Http, "default", _ => Task.FromResult(3), CancellationToken.None));
         Assert.Equal(string.Empty, await RequestsAsync(services));
 
         await Assert.ThrowsAsync<InvalidRequestException>(() => pipeline.AdmitAsync<int>(
-            QueryOrigin.Http, _ => throw InvalidRequestException.For("questions", "'questions' must be a non-empty array of strings."), CancellationToken.None));
-        pipeline.Poisoned(QueryOrigin.Queue);
+            QueryOrigin.Http, "default", _ => throw InvalidRequestException.For("questions", "'questions' must be a non-empty array of strings."), CancellationToken.None));
+        pipeline.Poisoned(QueryOrigin.Queue, "default");
 
         Assert.Equal(
-            "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"local\"} 1\n"
-            + "rag_requests_total{trigger=\"queue\",outcome=\"unavailable\",environment=\"local\"} 1",
+            "rag_requests_total{trigger=\"http\",outcome=\"invalid\",tenant=\"default\",environment=\"local\"} 1\n"
+            + "rag_requests_total{trigger=\"queue\",outcome=\"unavailable\",tenant=\"default\",environment=\"local\"} 1",
             await RequestsAsync(services));
     }
 }

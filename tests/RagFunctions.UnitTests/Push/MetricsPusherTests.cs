@@ -35,7 +35,7 @@ public sealed class MetricsPusherTests
         using var expected = new MemoryStream();
         await metrics.Registry.CollectAndExportAsTextAsync(expected);
         Assert.Equal(Encoding.UTF8.GetString(expected.ToArray()), request.Body);
-        Assert.Contains("rag_cost_dollars_total{model=\"local-extractive\",environment=\"test\"} 0.25", request.Body);
+        Assert.Contains("rag_cost_dollars_total{model=\"local-extractive\",tenant=\"default\",environment=\"test\"} 0.25", request.Body);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class MetricsPusherTests
         // The running push collected before the ten increments; one more push carries them all, whether or not the
         // running one was accepted.
         Assert.Equal(2, handler.Requests.Count);
-        Assert.Contains("rag_cost_dollars_total{model=\"local-extractive\",environment=\"test\"} 10", handler.Requests[1].Body);
+        Assert.Contains("rag_cost_dollars_total{model=\"local-extractive\",tenant=\"default\",environment=\"test\"} 10", handler.Requests[1].Body);
     }
 
     [Fact]
