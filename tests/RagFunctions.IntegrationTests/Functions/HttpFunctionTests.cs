@@ -243,7 +243,7 @@ public sealed class HttpFunctionTests(AppHostFixture app)
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private const string InvalidHttp = "rag_requests_total{trigger=\"http\",outcome=\"invalid\",environment=\"test\"}";
+    private const string InvalidHttp = "rag_requests_total{trigger=\"http\",outcome=\"invalid\",tenant=\"default\",environment=\"test\"}";
 
     /// <summary>The sum of every HTTP rag_requests_total series: queue outcomes of other tests' batches may move meanwhile.</summary>
     private static double RequestSeriesSum(string exposition) => exposition.Split('\n')
