@@ -8,8 +8,15 @@ namespace RagFunctions.Ledger;
 /// <param name="BoundedFamilies">Families with a plausibility bound: each has a rag_ledger_implausible_deltas_total series from 0 on.</param>
 /// <param name="LastFoldSeconds">Duration of the last cycle from reading the groups to its commit.</param>
 /// <param name="Budgets">The tenants and limits: when set, their spend and limits are exposed as rag_budget_* gauges.</param>
-public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null, TenantBudgets? Budgets = null,
+public sealed record LedgerSelfMetrics(double LastCycleTime, int PushgatewayGroups, IReadOnlyCollection<string>? BoundedFamilies = null, ExposedBudgets? Budgets = null,
     double LastFoldSeconds = 0);
+
+/// <summary>
+/// What the rag_budget_* gauges are made of: the tenants and limits, and the <c>environment</c> label they carry
+/// (<c>Rag:Environment</c>, the setting the app stamps on the series the ledger folds), so the budget alerts and panels
+/// select and match per environment like every other rag_ series.
+/// </summary>
+public sealed record ExposedBudgets(TenantBudgets Tenants, string Environment);
 
 /// <summary>Renders the ledger's /metrics (text format 0.0.4) and applies the first-sample hold-back.</summary>
 public static class LedgerExposition
@@ -66,25 +73,25 @@ public static class LedgerExposition
         AppendSelf(text, "rag_ledger_fold_seconds", "gauge", "Duration of the last cycle from reading the Pushgateway's groups to its commit (read, parse, fold, commit).", self.LastFoldSeconds);
         if (self.Budgets is { } budgets)
         {
-            AppendBudgets(text, state.Spend, budgets, DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(now * 1000)));
+            AppendBudgets(text, state.Spend, budgets.Tenants, budgets.Environment, DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(now * 1000)));
         }
 
         return (text.ToString(), firstServed);
     }
 
     /// <summary>
-    /// rag_budget_spent_dollars{tenant,window} for every tenant and <c>_all</c> (0 included: the alert rules compare
-    /// series, and a window begun since the last fold shows 0), and rag_budget_limit_dollars{tenant,window,kind} for each
-    /// configured limit. Values are the exact decimals, written out in full.
+    /// rag_budget_spent_dollars{environment,tenant,window} for every tenant and <c>_all</c> (0 included: the alert rules
+    /// compare series, and a window begun since the last fold shows 0), and rag_budget_limit_dollars{environment,kind,tenant,window}
+    /// for each configured limit. Values are the exact decimals, written out in full.
     /// </summary>
-    private static void AppendBudgets(StringBuilder text, TenantSpend spend, TenantBudgets budgets, DateTimeOffset now)
+    private static void AppendBudgets(StringBuilder text, TenantSpend spend, TenantBudgets budgets, string environment, DateTimeOffset now)
     {
         string[] tenants = [.. budgets.Names, BudgetOptions.AllTenants];
         text.Append("# HELP rag_budget_spent_dollars Exact USD spent in the current UTC day or month, per tenant (tenant=\"_all\": all tenants), as folded by the ledger.\n");
         text.Append("# TYPE rag_budget_spent_dollars gauge\n");
         foreach (var row in spend.Rows(budgets.Names, now))
         {
-            AppendDecimal(text, "rag_budget_spent_dollars", $"tenant=\"{row.Tenant}\",window=\"{row.Window.LabelValue()}\"", row.Spent);
+            AppendDecimal(text, "rag_budget_spent_dollars", $"environment=\"{environment}\",tenant=\"{row.Tenant}\",window=\"{row.Window.LabelValue()}\"", row.Spent);
         }
 
         text.Append("# HELP rag_budget_limit_dollars Configured budget limit in USD per tenant, window and kind (soft: alert, hard: enforced); tenant=\"_all\" is the global budget.\n");
@@ -97,7 +104,7 @@ public static class LedgerExposition
                 {
                     if (budgets.Limit(tenant, window, kind) is { } limit)
                     {
-                        AppendDecimal(text, "rag_budget_limit_dollars", $"kind=\"{kind.LabelValue()}\",tenant=\"{tenant}\",window=\"{window.LabelValue()}\"", limit);
+                        AppendDecimal(text, "rag_budget_limit_dollars", $"environment=\"{environment}\",kind=\"{kind.LabelValue()}\",tenant=\"{tenant}\",window=\"{window.LabelValue()}\"", limit);
                     }
                 }
             }

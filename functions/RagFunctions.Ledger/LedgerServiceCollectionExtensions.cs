@@ -7,12 +7,13 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RagFunctions.Core.Budgets;
+using RagFunctions.Core.Options;
 
 namespace RagFunctions.Ledger;
 
 public static class LedgerServiceCollectionExtensions
 {
-    /// <summary>The ledger's composition: options and budgets (validated at start), the state store, the budgets table, the Pushgateway client and the worker.</summary>
+    /// <summary>The ledger's composition: options, budgets and Rag:Environment (validated at start), the state store, the budgets table, the Pushgateway client and the worker.</summary>
     public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<LedgerOptions>()
@@ -25,6 +26,11 @@ public static class LedgerServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>();
         services.AddBudgetOptions(configuration);
+
+        // Rag:Environment, the app's own setting and validation: the budget gauges carry the environment label the app
+        // stamps on the series the ledger folds.
+        services.AddOptions<RagOptions>().Bind(configuration.GetSection(RagOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new ExposedBudgets(sp.GetRequiredService<TenantBudgets>(), sp.GetRequiredService<IOptions<RagOptions>>().Value.Environment));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {

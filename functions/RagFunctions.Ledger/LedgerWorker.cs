@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using RagFunctions.Core.Budgets;
 
 namespace RagFunctions.Ledger;
 
@@ -17,7 +16,7 @@ public sealed class LedgerWorker(
     LedgerStateStore store,
     PushgatewayClient pushgateway,
     BudgetTable budgetTable,
-    TenantBudgets budgets,
+    ExposedBudgets budgets,
     IOptions<LedgerOptions> options,
     TimeProvider time,
     IEnumerable<ILedgerCycleObserver> observers,
@@ -135,7 +134,7 @@ public sealed class LedgerWorker(
         var gateway = PushgatewayGroups.Parse(json, _options.InstanceJob, _options.LedgerJob);
         var nowUtc = time.GetUtcNow();
         var now = Seconds(nowUtc);
-        var outcome = LedgerFold.Fold(state, gateway.Instances, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds, _options.PlausibleMaxDelta, budgets);
+        var outcome = LedgerFold.Fold(state, gateway.Instances, now, _options.StaleAfterSeconds, _options.TombstoneRetentionSeconds, _options.PlausibleMaxDelta, budgets.Tenants);
         _budgetRowsBehind |= outcome.Changed;
         var foreignChanged = LedgerFold.CountForeign(state, gateway.Foreign);
         var changed = outcome.Changed || foreignChanged || _dirty;

@@ -101,6 +101,25 @@ public sealed partial class DashboardTests
         Assert.True(failures.Count == 0, string.Join('\n', failures));
     }
 
+    /// <summary>
+    /// The cost, performance and seed dashboards show one environment: every rag_ series and recorded series they read
+    /// (the ledger's per-tenant budget gauges included) is filtered by the dashboard's environment variable.
+    /// </summary>
+    [Theory]
+    [InlineData("cost.json")]
+    [InlineData("performance.json")]
+    [InlineData("rag-api-metrics.json")]
+    public void EveryRagSeriesIsFilteredByTheEnvironmentVariable(string file)
+    {
+        var unfiltered = Targets(Load(file))
+            .SelectMany(x => EnvironmentScoped().Matches(x.Target["expr"]!.GetValue<string>())
+                .Where(m => !m.Groups["matchers"].Value.Contains("environment=\"$environment\"", StringComparison.Ordinal))
+                .Select(m => $"{file} '{x.Panel["title"]}': {m.Value}"))
+            .ToList();
+
+        Assert.True(unfiltered.Count == 0, string.Join('\n', unfiltered));
+    }
+
     [Fact]
     public void SelectorCheckCatchesTheSeedsUnscopedQuery()
     {
@@ -157,6 +176,10 @@ public sealed partial class DashboardTests
 
     [GeneratedRegex(@"\brag:[a-z_0-9:]+[a-z0-9]")]
     private static partial Regex Recorded();
+
+    // A rag_ metric or rag: recorded series followed by its matcher block (if any).
+    [GeneratedRegex(@"\brag(?:_[a-z_]+|:[a-z_0-9:]+[a-z0-9])(?:\{(?<matchers>[^}]*)\})?")]
+    private static partial Regex EnvironmentScoped();
 
     [GeneratedRegex("kube-state-metrics|KEDA|Pushgateway|rules file", RegexOptions.IgnoreCase)]
     private static partial Regex ExternalSource();

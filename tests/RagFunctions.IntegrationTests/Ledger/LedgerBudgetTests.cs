@@ -16,7 +16,7 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// <summary>
 /// The ledger's spend per tenant (real Pushgateway and Azurite, the ledger's own composition with an injected clock):
 /// pods of two allow-listed tenants, an unknown tenant and an untagged pod push cost; the ledger's daily and monthly spend
-/// per tenant, on /metrics and in the ragbudgets table, equals the exact decimal sum of what they pushed; UTC midnight
+/// per tenant, on /metrics (labelled with Rag:Environment) and in the ragbudgets table, equals the exact decimal sum of what they pushed; UTC midnight
 /// resets the day and keeps the month; a second replica that takes over continues the same exact figures.
 /// </summary>
 [Collection(LedgerRunsCollection.Name)]
@@ -45,6 +45,8 @@ public sealed class LedgerBudgetTests(AzuriteFixture azurite, ITestOutputHelper 
             ["Rag:Tenants:1:Name"] = "globex",
             ["Rag:Budgets:Monthly:Hard"] = "100",
             ["Rag:Budgets:Table"] = budgetTable,
+            // The pods' own setting: the budget gauges carry the environment label of the series the ledger folds.
+            ["Rag:Environment"] = "it",
         };
 
         var random = new Random(11);
@@ -149,13 +151,13 @@ public sealed class LedgerBudgetTests(AzuriteFixture azurite, ITestOutputHelper 
                 Assert.True(expected == row.Spent, $"{when}: ragbudgets {label}/{tenant} spent {row.Spent}, truth {expected}");
                 Assert.Equal(window.Start(now), row.WindowStart);
                 Assert.Equal(window.ResetsAt(now), row.ResetsAt);
-                Assert.True(served.TryGetValue($"rag_budget_spent_dollars{{tenant=\"{tenant}\",window=\"{label}\"}}", out var metric), $"{when}: no {label} series of {tenant}");
+                Assert.True(served.TryGetValue($"rag_budget_spent_dollars{{environment=\"it\",tenant=\"{tenant}\",window=\"{label}\"}}", out var metric), $"{when}: no {label} series of {tenant}");
                 Assert.True(expected == metric, $"{when}: /metrics {label}/{tenant} {metric}, truth {expected}");
             }
         }
 
-        Assert.Contains("rag_budget_limit_dollars{kind=\"hard\",tenant=\"acme\",window=\"daily\"} 0.02\n", exposition, StringComparison.Ordinal);
-        Assert.Contains("rag_budget_limit_dollars{kind=\"hard\",tenant=\"_all\",window=\"monthly\"} 100\n", exposition, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_limit_dollars{environment=\"it\",kind=\"hard\",tenant=\"acme\",window=\"daily\"} 0.02\n", exposition, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_limit_dollars{environment=\"it\",kind=\"hard\",tenant=\"_all\",window=\"monthly\"} 100\n", exposition, StringComparison.Ordinal);
         // A tenant label outside the allow-list counts for default and gets no budget series of its own.
         Assert.DoesNotContain(exposition.Split('\n'), l => l.StartsWith("rag_budget_", StringComparison.Ordinal) && l.Contains("tenant=\"intruder\"", StringComparison.Ordinal));
     }

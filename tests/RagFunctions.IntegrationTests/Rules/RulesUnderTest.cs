@@ -48,11 +48,16 @@ internal static class RulesUnderTest
         }
     }
 
-    /// <summary>A temp folder holding the rendered rules as rag-rules.yaml (promtool resolves rule_files next to the test file).</summary>
+    /// <summary>
+    /// A temp folder holding the rendered rules as rag-rules.yaml (promtool resolves rule_files next to the test file),
+    /// and the same rules rendered for a second environment as rag-rules-staging.yaml: a test file that lists both shows
+    /// what one Prometheus holding two environments' series and rules alerts on.
+    /// </summary>
     public static DirectoryInfo RenderIntoTempFolder()
     {
         var folder = Directory.CreateTempSubdirectory("rag-rules-");
         File.WriteAllText(Path.Combine(folder.FullName, "rag-rules.yaml"), Render());
+        File.WriteAllText(Path.Combine(folder.FullName, "rag-rules-staging.yaml"), RulesTemplate.Render(TemplatePath, new Dictionary<string, string>(Values) { ["environment"] = "staging" }));
         return folder;
     }
 

@@ -109,24 +109,25 @@ public sealed class LedgerSpendTests
     }
 
     [Fact]
-    public void ExpositionShowsSpendPerTenantTheGlobalSumAndTheConfiguredLimits()
+    public void ExpositionShowsSpendPerTenantTheGlobalSumAndTheConfiguredLimitsInTheConfiguredEnvironment()
     {
         var state = new LedgerState();
         var now = At("2026-12-05T10:00:00Z");
         LedgerFold.Fold(state, [Group("a", now, ("acme", 0.1), ("globex", 0.2))], now, Stale, Retention, tenants: Tenants);
 
-        var (text, _) = LedgerExposition.Render(state, now, 0, new LedgerSelfMetrics(now, 1, null, Tenants));
-        var (nextDay, _) = LedgerExposition.Render(state, At("2026-12-06T00:00:00Z"), 0, new LedgerSelfMetrics(now, 1, null, Tenants));
+        var (text, _) = LedgerExposition.Render(state, now, 0, new LedgerSelfMetrics(now, 1, null, new ExposedBudgets(Tenants, "dev")));
+        var (nextDay, _) = LedgerExposition.Render(state, At("2026-12-06T00:00:00Z"), 0, new LedgerSelfMetrics(now, 1, null, new ExposedBudgets(Tenants, "dev")));
 
-        Assert.Contains("rag_budget_spent_dollars{tenant=\"acme\",window=\"daily\"} 0.1\n", text, StringComparison.Ordinal);
-        Assert.Contains("rag_budget_spent_dollars{tenant=\"_all\",window=\"daily\"} 0.3\n", text, StringComparison.Ordinal);
-        Assert.Contains("rag_budget_spent_dollars{tenant=\"default\",window=\"monthly\"} 0\n", text, StringComparison.Ordinal);
-        Assert.Contains("rag_budget_limit_dollars{kind=\"soft\",tenant=\"acme\",window=\"daily\"} 0.1\n", text, StringComparison.Ordinal);
-        Assert.Contains("rag_budget_limit_dollars{kind=\"hard\",tenant=\"_all\",window=\"monthly\"} 100\n", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_spent_dollars{environment=\"dev\",tenant=\"acme\",window=\"daily\"} 0.1\n", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_spent_dollars{environment=\"dev\",tenant=\"_all\",window=\"daily\"} 0.3\n", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_spent_dollars{environment=\"dev\",tenant=\"default\",window=\"monthly\"} 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_limit_dollars{environment=\"dev\",kind=\"soft\",tenant=\"acme\",window=\"daily\"} 0.1\n", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_limit_dollars{environment=\"dev\",kind=\"hard\",tenant=\"_all\",window=\"monthly\"} 100\n", text, StringComparison.Ordinal);
         Assert.Equal(2, text.Split('\n').Count(l => l.StartsWith("rag_budget_limit_dollars{", StringComparison.Ordinal)) - 1);
+        Assert.All(text.Split('\n').Where(l => l.StartsWith("rag_budget_", StringComparison.Ordinal)), l => Assert.Contains("{environment=\"dev\",", l, StringComparison.Ordinal));
         // A day begun since the last fold shows 0 at once; the month goes on.
-        Assert.Contains("rag_budget_spent_dollars{tenant=\"acme\",window=\"daily\"} 0\n", nextDay, StringComparison.Ordinal);
-        Assert.Contains("rag_budget_spent_dollars{tenant=\"acme\",window=\"monthly\"} 0.1\n", nextDay, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_spent_dollars{environment=\"dev\",tenant=\"acme\",window=\"daily\"} 0\n", nextDay, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_spent_dollars{environment=\"dev\",tenant=\"acme\",window=\"monthly\"} 0.1\n", nextDay, StringComparison.Ordinal);
     }
 
     [Theory]
