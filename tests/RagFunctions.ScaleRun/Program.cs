@@ -2,11 +2,12 @@ using System.Globalization;
 using RagFunctions.IntegrationTests.Infrastructure;
 using RagFunctions.ScaleRun;
 
-// scripts/scale [--pods 50,200,500] [--lifetimes 2000] [--lifetime-seconds 6] [--push-seconds 2] [--out DIR] [--plot FILE]
+// scripts/scale [--pods 50,200,500] [--lifetimes 2000] [--lifetime-seconds 10] [--push-seconds 5] [--out DIR] [--plot FILE]
 var options = ScaleOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: scale [--pods 50,200,500] [--lifetimes 2000] [--lifetime-seconds 6] [--push-seconds 2] [--out DIR] [--plot FILE.png]");
+    Console.Error.WriteLine("usage: scale [--pods 50,200,500] [--lifetimes 2000] [--lifetime-seconds 10] [--push-seconds 5] [--out DIR] [--plot FILE.png]");
+    Console.Error.WriteLine($"  --lifetimes must be at least {ScaleOptions.LifetimesPerLivePod}× the largest --pods, or that step never has its pods live at once.");
     return 2;
 }
 
@@ -50,9 +51,12 @@ return results.Count == options.Pods.Length && results.All(r => r.Mismatches == 
 
 namespace RagFunctions.ScaleRun
 {
-    /// <summary>Command-line options of the run.</summary>
+    /// <summary>Command-line options of the run; the defaults are the app's real 5 s push interval and the README's steps.</summary>
     internal sealed record ScaleOptions(int[] Pods, int Lifetimes, double LifetimeSeconds, double PushSeconds, string OutputFolder, string PlotFile)
     {
+        /// <summary>A step lives each of its pods about this many times over, so its live count is held, not just reached once.</summary>
+        public const int LifetimesPerLivePod = 3;
+
         public static ScaleOptions? Parse(string[] args)
         {
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -73,13 +77,14 @@ namespace RagFunctions.ScaleRun
             }
 
             var output = values.GetValueOrDefault("out") ?? Path.Combine(Prerequisites.RepoRoot, "scale-results");
-            return new ScaleOptions(
+            var options = new ScaleOptions(
                 [.. (values.GetValueOrDefault("pods") ?? "50,200,500").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))],
                 int.Parse(values.GetValueOrDefault("lifetimes") ?? "2000", CultureInfo.InvariantCulture),
-                double.Parse(values.GetValueOrDefault("lifetime-seconds") ?? "6", CultureInfo.InvariantCulture),
-                double.Parse(values.GetValueOrDefault("push-seconds") ?? "2", CultureInfo.InvariantCulture),
+                double.Parse(values.GetValueOrDefault("lifetime-seconds") ?? "10", CultureInfo.InvariantCulture),
+                double.Parse(values.GetValueOrDefault("push-seconds") ?? "5", CultureInfo.InvariantCulture),
                 output,
                 values.GetValueOrDefault("plot") ?? Path.Combine(output, "scale.png"));
+            return options.Lifetimes >= LifetimesPerLivePod * options.Pods.Max() ? options : null;
         }
     }
 

@@ -69,9 +69,14 @@ public sealed class ResultEntity : ITableEntity
     public static string RowKeyOf(int index) => index.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>A claim on one result row while its question is answered: PartitionKey = batch id, RowKey = the result's row key.</summary>
+/// <summary>
+/// A claim on one result row while its question is answered, kept in the result table: PartitionKey = batch id,
+/// RowKey = "claim" + the result's row key, which sorts after every result row key (digits only).
+/// </summary>
 public sealed class ClaimEntity : ITableEntity
 {
+    public const string RowKeyPrefix = "claim";
+
     public string PartitionKey { get; set; } = string.Empty;
 
     public string RowKey { get; set; } = string.Empty;
@@ -84,6 +89,8 @@ public sealed class ClaimEntity : ITableEntity
     public string Owner { get; set; } = string.Empty;
 
     public DateTimeOffset ExpiresAt { get; set; }
+
+    public static string RowKeyOf(int index) => RowKeyPrefix + ResultEntity.RowKeyOf(index);
 }
 
 public static class ResultStatus

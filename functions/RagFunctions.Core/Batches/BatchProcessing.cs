@@ -58,12 +58,13 @@ public sealed partial class BatchProcessing(
 
         try
         {
-            await AnswerAsync(delivery, message, question, cancellationToken);
+            await AnswerAsync(delivery, message, question, claim, cancellationToken);
         }
-        finally
+        catch
         {
-            // Written or failed: either way the next delivery need not wait for the lease.
+            // Failed: the next delivery need not wait for the lease. A written row released its claim with it.
             await claims.ReleaseAsync(claim);
+            throw;
         }
     }
 
@@ -99,7 +100,7 @@ public sealed partial class BatchProcessing(
         }
     }
 
-    private async Task AnswerAsync(QueueDelivery delivery, BatchMessage message, StoredQuestion question, CancellationToken cancellationToken)
+    private async Task AnswerAsync(QueueDelivery delivery, BatchMessage message, StoredQuestion question, ClaimEntity claim, CancellationToken cancellationToken)
     {
         var dequeueCount = DequeueCountOf(delivery);
         BatchResult result;
@@ -116,7 +117,7 @@ public sealed partial class BatchProcessing(
             result = BatchResult.Failed(message.Index, question.Text, pipeline.ModelId, ex.Message, dequeueCount, time.GetUtcNow());
         }
 
-        if (await store.TryAddResultAsync(message.BatchId, result, cancellationToken))
+        if (await claims.TryAddResultAsync(claim, result, cancellationToken))
         {
             pipeline.Completed(QueryOrigin.Queue, question.Tenant, failure);
         }

@@ -7,8 +7,8 @@ namespace RagFunctions.Core.Batches;
 
 /// <summary>
 /// Claims on result rows, taken before the model is called so that a question is answered once however often its
-/// message is delivered at the same time. A claim is a row inserted if absent (PartitionKey = batch id, RowKey = the
-/// result's row key); it expires after <see cref="StorageOptions.ClaimLeaseSeconds"/>, so a delivery after its owner
+/// message is delivered at the same time. A claim is a row inserted if absent next to the result it stands for
+/// (<see cref="ClaimEntity"/>), so the result's insert and the claim's delete are one transaction; it expires after <see cref="StorageOptions.ClaimLeaseSeconds"/>, so a delivery after its owner
 /// died takes it over, with an ETag-conditional replace that only one taker wins.
 /// </summary>
 public sealed class BatchRowClaims(BatchStore store, IOptions<StorageOptions> options, TimeProvider time)
@@ -18,7 +18,7 @@ public sealed class BatchRowClaims(BatchStore store, IOptions<StorageOptions> op
     /// <summary>The claim, or null while another owner's claim is live (or was just released: the caller looks again).</summary>
     public async Task<ClaimEntity?> TryClaimAsync(string batchId, int index, CancellationToken cancellationToken)
     {
-        var rowKey = ResultEntity.RowKeyOf(index);
+        var rowKey = ClaimEntity.RowKeyOf(index);
         var now = time.GetUtcNow();
         var claim = new ClaimEntity { PartitionKey = batchId, RowKey = rowKey, Owner = Guid.NewGuid().ToString("N"), ExpiresAt = now + _lease };
         try
@@ -47,6 +47,32 @@ public sealed class BatchRowClaims(BatchStore store, IOptions<StorageOptions> op
         catch (RequestFailedException ex) when (ex.Status is 404 or 412)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes the claimed question's result row and deletes the claim in one transaction (one round trip where two were);
+    /// false when another delivery wrote the row first. The claim is released either way.
+    /// </summary>
+    public async Task<bool> TryAddResultAsync(ClaimEntity claim, BatchResult result, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.Claims.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.Add, BatchStore.EntityOf(claim.PartitionKey, result)),
+                    new TableTransactionAction(TableTransactionActionType.Delete, claim, claim.ETag),
+                ],
+                cancellationToken);
+            return true;
+        }
+        catch (TableTransactionFailedException)
+        {
+            // Nothing was written: the row exists, or the claim expired and another delivery took it over. Each on its own,
+            // as before the transaction: the row if absent, the claim if still this owner's.
+            var added = await store.TryAddResultAsync(claim.PartitionKey, result, cancellationToken);
+            await ReleaseAsync(claim);
+            return added;
         }
     }
 

@@ -39,11 +39,13 @@ public sealed class BatchStore
         _batches = tables.GetTableClient(o.BatchTable);
         _results = tables.GetTableClient(o.ResultTable);
         _deadLetters = tables.GetTableClient(o.DeadLetterTable);
-        Claims = tables.GetTableClient(o.ClaimTable);
     }
 
-    /// <summary>The claim table; only <see cref="BatchRowClaims"/> uses it.</summary>
-    internal TableClient Claims { get; }
+    /// <summary>
+    /// Where <see cref="BatchRowClaims"/> keeps claims: the result table, in the batch's partition, so a result insert
+    /// and its claim's delete go in one transaction. Readers of results skip claim rows (<see cref="ClaimEntity.RowKeyOf"/>).
+    /// </summary>
+    internal TableClient Claims => _results;
 
     /// <summary>Creates the queue and tables once per process; a failed attempt is retried on the next call.</summary>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken)
@@ -101,7 +103,10 @@ public sealed class BatchStore
 
     /// <summary>Writes the question's result row unless it exists; false when another delivery wrote it first.</summary>
     public Task<bool> TryAddResultAsync(string batchId, BatchResult result, CancellationToken cancellationToken) =>
-        TryInsertAsync(_results, new ResultEntity
+        TryInsertAsync(_results, EntityOf(batchId, result), cancellationToken);
+
+    internal static ResultEntity EntityOf(string batchId, BatchResult result) =>
+        new()
         {
             PartitionKey = batchId,
             RowKey = ResultEntity.RowKeyOf(result.Index),
@@ -119,7 +124,7 @@ public sealed class BatchStore
             LatencyMs = result.LatencyMs,
             DequeueCount = result.DequeueCount,
             CompletedAt = result.CompletedAt,
-        }, cancellationToken);
+        };
 
     /// <summary>
     /// Keeps a poison message that names no question whole, keyed by its message id so a redelivery finds its row;
@@ -138,7 +143,7 @@ public sealed class BatchStore
     /// <summary>Every result of the batch with its index, status and cost only: what the counts of a status read need.</summary>
     public IAsyncEnumerable<BatchResult> ScanResultsAsync(string batchId, CancellationToken cancellationToken) =>
         ResultsAsync(_results.QueryAsync<ResultEntity>(
-            r => r.PartitionKey == batchId, select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)],
+            TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey lt {ClaimEntity.RowKeyPrefix}"), select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)],
             cancellationToken: cancellationToken));
 
     /// <summary>The whole results of the batch from index <paramref name="first"/> to <paramref name="last"/>, both included.</summary>
@@ -164,7 +169,6 @@ public sealed class BatchStore
         await _batches.CreateIfNotExistsAsync(cancellationToken);
         await _results.CreateIfNotExistsAsync(cancellationToken);
         await _deadLetters.CreateIfNotExistsAsync(cancellationToken);
-        await Claims.CreateIfNotExistsAsync(cancellationToken);
     }
 
     /// <summary>Inserts <paramref name="entity"/> unless a row with its keys exists; returns false on a duplicate.</summary>

@@ -68,9 +68,6 @@ public sealed class StorageOptions
     [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Rag:Storage:DeadLetterTable must be a valid table name.")]
     public string DeadLetterTable { get; set; } = "ragdeadletters";
 
-    [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Rag:Storage:ClaimTable must be a valid table name.")]
-    public string ClaimTable { get; set; } = "ragclaims";
-
     /// <summary>
     /// How long a claim on a result row holds before another delivery may take it over: longer than one question's model
     /// call with its retries (Bedrock: 4 tries of 30 s plus backoff), shorter than the host's lease on a message of a

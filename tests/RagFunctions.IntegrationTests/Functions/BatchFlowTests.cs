@@ -222,8 +222,8 @@ public sealed class BatchFlowTests(AppHostFixture app)
         Assert.Equal(3, (await ResultsTable().QueryAsync<ResultEntity>(r => r.PartitionKey == id).ToListAsync()).Count);
         Assert.Equal(3, await QueueSuccessesAsync() - queueSuccessBefore);
         // Every owner released its claim once its row was written.
-        var claims = new TableServiceClient(app.Azurite.ConnectionString).GetTableClient("ragclaims");
-        Assert.Empty(await claims.QueryAsync<ClaimEntity>(c => c.PartitionKey == id).ToListAsync());
+        var claims = await ResultsTable().QueryAsync<ClaimEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {ClaimEntity.RowKeyPrefix}")).ToListAsync();
+        Assert.Empty(claims);
     }
 
     [Fact]
