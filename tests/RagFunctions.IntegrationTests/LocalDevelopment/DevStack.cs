@@ -22,6 +22,9 @@ public sealed class DevStack : IAsyncLifetime
 
     public Uri Alertmanager { get; private set; } = null!;
 
+    /// <summary>The ledger's /metrics listener.</summary>
+    public Uri Ledger { get; private set; } = null!;
+
     /// <summary>What <c>scripts/dev up</c> printed and returned; tests assert on it so a failed start shows why.</summary>
     public ProcessResult Up { get; private set; } = new(-1, string.Empty, "not started");
 
@@ -37,6 +40,7 @@ public sealed class DevStack : IAsyncLifetime
         Pushgateway = new Uri($"http://127.0.0.1:{ports[3]}");
         Prometheus = new Uri($"http://127.0.0.1:{ports[4]}");
         Alertmanager = new Uri($"http://127.0.0.1:{ports[5]}");
+        Ledger = new Uri($"http://127.0.0.1:{ports[6]}");
         _environment["RAG_DEV_DIR"] = Folder;
         _environment["RAG_DEV_AZURITE_BLOB_PORT"] = Text(ports[0]);
         _environment["RAG_DEV_AZURITE_QUEUE_PORT"] = Text(ports[1]);

@@ -41,6 +41,24 @@ public sealed class HealthyDevStackTests(DevStack stack) : IClassFixture<DevStac
         Assert.All(VerifyReport.Lines(result, "SKIP"), l => Assert.Matches(@"reads (kube|keda)_\w+", l));
     }
 
+    /// <summary>The ledger scripts/dev starts knows the app's demo tenant and limits (local.settings.sample.json).</summary>
+    [Fact]
+    public async Task TheLedgerServesTheDemoTenantsLimitsFromTheSample()
+    {
+        Assert.True(stack.Up.ExitCode == 0, stack.Up.Output);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        const string demoHard = "rag_budget_limit_dollars{environment=\"local\",kind=\"hard\",tenant=\"demo\",window=\"daily\"} 0.1\n";
+        var metrics = string.Empty;
+        // The lease holder serves only after its first commit.
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !metrics.Contains(demoHard, StringComparison.Ordinal) && DateTime.UtcNow < deadline; await Task.Delay(500))
+        {
+            metrics = await http.GetStringAsync(new Uri(stack.Ledger, "/metrics"));
+        }
+
+        Assert.Contains(demoHard, metrics, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_limit_dollars{environment=\"local\",kind=\"hard\",tenant=\"_all\",window=\"daily\"} 5\n", metrics, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UpAgainReusesTheRunningStackAndStatusShowsEveryPartUp()
     {
