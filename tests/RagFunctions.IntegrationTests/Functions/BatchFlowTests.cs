@@ -304,7 +304,7 @@ public sealed class BatchFlowTests(AppHostFixture app)
     {
         using var stream = new MemoryStream();
         await Metrics.Registry.CollectAndExportAsTextAsync(stream);
-        var series = $"rag_requests_total{{trigger=\"queue\",outcome=\"{outcome}\",environment=\"test\"}} ";
+        var series = $"rag_requests_total{{trigger=\"queue\",outcome=\"{outcome}\",tenant=\"default\",environment=\"test\"}} ";
         var line = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n').Single(l => l.StartsWith(series, StringComparison.Ordinal));
         return double.Parse(line[series.Length..], System.Globalization.CultureInfo.InvariantCulture);
     }

@@ -62,7 +62,7 @@ public sealed class TouchedSeriesTests(AzuriteFixture azurite, ITestOutputHelper
 
         // Phase 3, mid-life: the second configured model's first spend, a new error type, a failed stage, a queue function,
         // and in half the pods a model that no pod has pushed before (a ledger series that is new mid-run).
-        var ledgerKey = SeriesTruth.Key("rag_cost_dollars_total", new Dictionary<string, string> { ["model"] = UnseenModel, ["environment"] = "it" });
+        var ledgerKey = SeriesTruth.Key("rag_cost_dollars_total", new Dictionary<string, string> { ["model"] = UnseenModel, ["tenant"] = "default", ["environment"] = "it" });
         foreach (var (pod, i) in pods.Select((p, i) => (p, i)))
         {
             Query(pod.Metrics, LaterModel, i, QueryOrigin.Queue);
