@@ -28,8 +28,10 @@ public sealed partial class EndToEndRun : IAsyncLifetime, ISharedRun
     private const int EphemeralInstances = 10;
 
     // The ledger's global hard limits (Rag:Budgets), far above the run's spend: the remaining-budget panel has data.
+    // What the ledger shares with the app: its budget gauges carry the app's environment, which the dashboards filter on.
     private static readonly Dictionary<string, string> BudgetSettings = new()
     {
+        ["Environment"] = Environment,
         ["Budgets__Daily__Hard"] = "1000",
         ["Budgets__Monthly__Hard"] = "10000",
     };
