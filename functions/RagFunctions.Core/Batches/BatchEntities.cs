@@ -67,6 +67,10 @@ public sealed class ResultEntity : ITableEntity
     public DateTimeOffset CompletedAt { get; set; }
 
     public static string RowKeyOf(int index) => index.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The query filter for every result row of a batch, without the claims kept in its partition (their keys sort after).</summary>
+    public static string FilterOf(string batchId) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey lt {ClaimEntity.RowKeyPrefix}");
 }
 
 /// <summary>

@@ -143,7 +143,7 @@ public sealed class BatchStore
     /// <summary>Every result of the batch with its index, status and cost only: what the counts of a status read need.</summary>
     public IAsyncEnumerable<BatchResult> ScanResultsAsync(string batchId, CancellationToken cancellationToken) =>
         ResultsAsync(_results.QueryAsync<ResultEntity>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey lt {ClaimEntity.RowKeyPrefix}"), select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)],
+            ResultEntity.FilterOf(batchId), select: [nameof(ResultEntity.Index), nameof(ResultEntity.Status), nameof(ResultEntity.CostUsd)],
             cancellationToken: cancellationToken));
 
     /// <summary>The whole results of the batch from index <paramref name="first"/> to <paramref name="last"/>, both included.</summary>

@@ -38,6 +38,7 @@ public sealed class RagMetrics : IQueryOutcomeObserver
     private readonly Counter _functionInvocations;
     private readonly Histogram _functionDuration;
     private readonly Counter.Child[] _requestChildren;
+    private readonly string[] _tenants;
     private readonly Dictionary<string, int> _tenantIndex;
     private readonly int _defaultTenant;
     private readonly ConcurrentDictionary<(string Model, string Tenant), ModelMeters> _models = new();
@@ -87,15 +88,16 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         PoisonMessages = poison.WithLabels(environment);
         PushFailures = pushFailures.WithLabels(environment);
 
-        IReadOnlyList<string> names = tenants ?? [BudgetOptions.DefaultTenant];
+        string[] names = [.. tenants ?? [BudgetOptions.DefaultTenant]];
+        _tenants = names;
         _tenantIndex = names.Select((name, i) => (name, i)).ToDictionary(t => t.name, t => t.i, StringComparer.Ordinal);
         _defaultTenant = _tenantIndex.TryGetValue(BudgetOptions.DefaultTenant, out var d)
             ? d
             : throw new ArgumentException($"The tenants must include '{BudgetOptions.DefaultTenant}'.", nameof(tenants));
         var triggers = Enum.GetValues<QueryOrigin>();
         var outcomes = Enum.GetValues<QueryOutcome>();
-        _requestChildren = new Counter.Child[names.Count * triggers.Length * outcomes.Length];
-        for (var tenant = 0; tenant < names.Count; tenant++)
+        _requestChildren = new Counter.Child[names.Length * triggers.Length * outcomes.Length];
+        for (var tenant = 0; tenant < names.Length; tenant++)
         {
             foreach (var trigger in triggers)
             {
@@ -164,7 +166,7 @@ public sealed class RagMetrics : IQueryOutcomeObserver
 
     private int TenantIndex(string tenant) => _tenantIndex.TryGetValue(tenant, out var index) ? index : _defaultTenant;
 
-    private string TenantLabel(string tenant) => _tenantIndex.ContainsKey(tenant) ? tenant : BudgetOptions.DefaultTenant;
+    private string TenantLabel(string tenant) => _tenants[TenantIndex(tenant)];
 
     public sealed class ModelMeters
     {

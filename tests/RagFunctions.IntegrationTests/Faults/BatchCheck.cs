@@ -30,14 +30,14 @@ internal static class BatchCheck
 
     public static async Task<List<ResultEntity>> RowsAsync(string connectionString, string batchId) =>
         await new TableServiceClient(connectionString).GetTableClient("ragresults")
-            .QueryAsync<ResultEntity>(r => r.PartitionKey == batchId).ToListAsync();
+            .QueryAsync<ResultEntity>(ResultEntity.FilterOf(batchId)).ToListAsync();
 
     public static async Task<int> RowCountAsync(string connectionString, string batchId)
     {
         try
         {
             return await new TableServiceClient(connectionString).GetTableClient("ragresults")
-                .QueryAsync<TableEntity>(r => r.PartitionKey == batchId, select: ["RowKey"]).CountAsync();
+                .QueryAsync<TableEntity>(ResultEntity.FilterOf(batchId), select: ["RowKey"]).CountAsync();
         }
         catch (Azure.RequestFailedException)
         {
