@@ -39,15 +39,19 @@ public sealed class BedrockStandIn : IAsyncDisposable
     public static readonly AwsSigningCredentials Credentials = new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
 
     private readonly WebApplication _app;
-    private readonly Func<int, CannedResponse> _respond;
+    private readonly Func<ReceivedRequest, CannedResponse> _respond;
+    private readonly AwsSigningCredentials _credentials;
+    private readonly bool _keepReceived;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private int _attempts;
     private int _pending;
 
-    private BedrockStandIn(WebApplication app, Func<int, CannedResponse> respond)
+    private BedrockStandIn(WebApplication app, Func<ReceivedRequest, CannedResponse> respond, AwsSigningCredentials credentials, bool keepReceived)
     {
         _app = app;
         _respond = respond;
+        _credentials = credentials;
+        _keepReceived = keepReceived;
     }
 
     public Uri BaseUri { get; private set; } = null!;
@@ -57,13 +61,22 @@ public sealed class BedrockStandIn : IAsyncDisposable
     /// <summary>Requests received and not yet answered (a caller that went away is no longer waiting).</summary>
     public int Pending => Volatile.Read(ref _pending);
 
-    public static async Task<BedrockStandIn> StartAsync(Func<int, CannedResponse> respond)
+    /// <summary>On a free loopback port, with the test credentials (<see cref="Credentials"/>), answering by attempt number.</summary>
+    public static Task<BedrockStandIn> StartAsync(Func<int, CannedResponse> respond) =>
+        StartAsync(request => respond(request.Attempt), new IPEndPoint(IPAddress.Loopback, 0), Credentials, keepReceived: true);
+
+    /// <summary>
+    /// On <paramref name="listen"/>, accepting only requests signed with <paramref name="credentials"/>, answering from what
+    /// arrived. <paramref name="keepReceived"/> false keeps no history (<see cref="Received"/> stays empty), for long runs.
+    /// </summary>
+    public static async Task<BedrockStandIn> StartAsync(
+        Func<ReceivedRequest, CannedResponse> respond, IPEndPoint listen, AwsSigningCredentials credentials, bool keepReceived)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(listen));
         var app = builder.Build();
-        var standIn = new BedrockStandIn(app, respond);
+        var standIn = new BedrockStandIn(app, respond, credentials, keepReceived);
         app.Run(standIn.HandleAsync);
         await app.StartAsync();
         standIn.BaseUri = new Uri(app.Urls.Single());
@@ -118,10 +131,14 @@ public sealed class BedrockStandIn : IAsyncDisposable
         var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
 
         var problem = VerifySignature(context.Request.Method, rawTarget, headers, body);
-        _received.Enqueue(new ReceivedRequest(attempt, context.Request.Method, rawTarget, headers, body, problem));
+        var received = new ReceivedRequest(attempt, context.Request.Method, rawTarget, headers, body, problem);
+        if (_keepReceived)
+        {
+            _received.Enqueue(received);
+        }
 
         var canned = problem is null
-            ? _respond(attempt)
+            ? _respond(received)
             : new CannedResponse(403, $$"""{"message":"{{problem}}"}""", new Dictionary<string, string> { ["x-amzn-ErrorType"] = "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/" });
         if (canned.Delay > TimeSpan.Zero)
         {
@@ -143,7 +160,7 @@ public sealed class BedrockStandIn : IAsyncDisposable
         await context.Response.WriteAsync(canned.Body, context.RequestAborted);
     }
 
-    private static string? VerifySignature(string method, string rawTarget, Dictionary<string, string> headers, byte[] body)
+    private string? VerifySignature(string method, string rawTarget, Dictionary<string, string> headers, byte[] body)
     {
         if (!headers.TryGetValue("authorization", out var authorization) || !headers.TryGetValue("x-amz-date", out var amzDate))
         {
@@ -155,7 +172,7 @@ public sealed class BedrockStandIn : IAsyncDisposable
             .Select(p => p.Split('=', 2))
             .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
         var scope = parts["Credential"].Split('/');
-        if (scope is not [var accessKey, _, var region, "bedrock", "aws4_request"] || accessKey != Credentials.AccessKeyId)
+        if (scope is not [var accessKey, _, var region, "bedrock", "aws4_request"] || accessKey != _credentials.AccessKeyId)
         {
             return $"unexpected credential scope {parts["Credential"]}";
         }
@@ -182,7 +199,7 @@ public sealed class BedrockStandIn : IAsyncDisposable
                 .Where(n => n is not "x-amz-date" and not "x-amz-security-token")
                 .Select(n => new KeyValuePair<string, string>(n, headers.GetValueOrDefault(n, string.Empty)))],
             Convert.ToHexStringLower(SHA256.HashData(body)));
-        var expected = SigV4Signer.Sign(request, Credentials with { SessionToken = token }, region, "bedrock", signedAt);
+        var expected = SigV4Signer.Sign(request, _credentials with { SessionToken = token }, region, "bedrock", signedAt);
         return expected.Authorization == authorization ? null : "The request signature we calculated does not match the signature you provided.";
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -7,14 +8,21 @@ using RagFunctions.TestHost;
 // `demo`: the stand-in for `func start` where Core Tools is not installed. Drives the app's real function classes through
 // the real composition root and middleware, with settings from the environment (the local.settings.json keys, e.g.
 // AzureWebJobsStorage, Rag__Push__Enabled, Rag__Push__Url), so push → ledger → Prometheus → rules runs for real.
+// `bedrock-standin`: the simulated Bedrock Converse API of `scripts/dev up --priced` (SimulatedBedrock).
+if (args is ["bedrock-standin", .. var standInArgs])
+{
+    return await SimulatedBedrock.RunAsync(standInArgs);
+}
+
 if (args is not ["demo", .. var rest])
 {
     await Console.Error.WriteLineAsync("""
-        usage: RagFunctions.TestHost demo [--host-json PATH] [--keep-running] [--interval-seconds N]
+        usage: RagFunctions.TestHost demo [--host-json PATH] [--keep-running] [--interval-seconds N] [--tenant-key NAME]
           Runs a few queries (one of them invalid) and a batch drained through the queue pump, with settings from the
           environment (AzureWebJobsStorage, Rag__*). --keep-running then stays up, one query every N seconds (default 10),
-          pushing metrics until SIGTERM/Ctrl+C, as a running Functions app would.
-        """);
+          pushing metrics until SIGTERM/Ctrl+C, as a running Functions app would. --tenant-key sends X-Rag-Tenant-Key: NAME
+          with every request (the tenant's key name, as a trusted ingress states it).
+        """ + "\n" + SimulatedBedrock.Usage);
     return 2;
 }
 
@@ -44,7 +52,7 @@ await using var host = await InProcessFunctionHost.StartAsync(settings, logging 
     .AddSimpleConsole(console => console.SingleLine = true)
     .SetMinimumLevel(LogLevel.Warning)
     .AddFilter("RagFunctions", LogLevel.Information));
-var workload = new DemoWorkload(host, storage, QueueHostSettings.FromHostJson(options.HostJson), Console.Out);
+var workload = new DemoWorkload(host, storage, QueueHostSettings.FromHostJson(options.HostJson), options.TenantKey, Console.Out);
 try
 {
     await workload.RunOnceAsync(stopping.Token);
@@ -63,17 +71,18 @@ Console.WriteLine("demo: stopped");
 return 0;
 
 /// <summary>Command-line options of <c>demo</c>.</summary>
-internal sealed record DemoOptions(string HostJson, bool KeepRunning, int IntervalSeconds)
+internal sealed record DemoOptions(string HostJson, bool KeepRunning, int IntervalSeconds, string? TenantKey)
 {
     public static DemoOptions Parse(IReadOnlyList<string> args)
     {
-        var options = new DemoOptions("host.json", false, 10);
+        var options = new DemoOptions("host.json", false, 10, null);
         for (var i = 0; i < args.Count; i++)
         {
             options = args[i] switch
             {
                 "--host-json" when i + 1 < args.Count => options with { HostJson = args[++i] },
                 "--keep-running" => options with { KeepRunning = true },
+                "--tenant-key" when i + 1 < args.Count => options with { TenantKey = args[++i] },
                 "--interval-seconds" when i + 1 < args.Count && int.TryParse(args[i + 1], out var s) && s > 0 => options with { IntervalSeconds = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"demo: unknown or incomplete option '{args[i]}'"),
             };
@@ -84,8 +93,10 @@ internal sealed record DemoOptions(string HostJson, bool KeepRunning, int Interv
 }
 
 /// <summary>The demo workload: HTTP queries (one invalid), a batch through the queue pump, then optionally a trickle.</summary>
-internal sealed class DemoWorkload(InProcessFunctionHost host, string storageConnectionString, QueueHostSettings queueSettings, TextWriter output)
+internal sealed class DemoWorkload(InProcessFunctionHost host, string storageConnectionString, QueueHostSettings queueSettings, string? tenantKey, TextWriter output)
 {
+    private readonly Dictionary<string, string> _headers = tenantKey is null ? [] : new() { [RagFunctions.App.Http.RequestTenant.KeyHeader] = tenantKey };
+
     private static readonly string[] Questions =
     [
         "What should I do when the daily budget is exceeded?",
@@ -103,11 +114,11 @@ internal sealed class DemoWorkload(InProcessFunctionHost host, string storageCon
         }
 
         // One bad request: an empty question is a 400 problem+json, counted as outcome="invalid".
-        var bad = await host.SendAsync("POST", "/api/query", """{"question":""}""", cancellationToken: cancellationToken);
+        var bad = await PostAsync("/api/query", """{"question":""}""", cancellationToken);
         output.WriteLine($"demo: POST /api/query (empty question) -> {bad.Status} {bad.ContentType}");
 
         var batch = JsonSerializer.Serialize(new { questions = Questions.Take(3).Append("How do I read the cost dashboard?").ToArray() });
-        var accepted = await host.SendAsync("POST", "/api/batches", batch, cancellationToken: cancellationToken);
+        var accepted = await PostAsync("/api/batches", batch, cancellationToken);
         output.WriteLine($"demo: POST /api/batches -> {accepted.Status}");
         if (accepted.Status != 202)
         {
@@ -138,7 +149,10 @@ internal sealed class DemoWorkload(InProcessFunctionHost host, string storageCon
     private async Task QueryAsync(string question, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.Serialize(new { question });
-        var result = await host.SendAsync("POST", "/api/query", body, cancellationToken: cancellationToken);
-        output.WriteLine($"demo: POST /api/query \"{question}\" -> {result.Status}");
+        var result = await PostAsync("/api/query", body, cancellationToken);
+        output.WriteLine($"demo: POST /api/query \"{question}\" -> {result.Status}" + (result.Status == 200 ? string.Empty : $" {result.Body}"));
     }
+
+    private Task<HttpCallResult> PostAsync(string path, string body, CancellationToken cancellationToken) =>
+        host.SendAsync("POST", path, Encoding.UTF8.GetBytes(body), "application/json", _headers, cancellationToken);
 }

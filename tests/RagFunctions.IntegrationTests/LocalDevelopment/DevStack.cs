@@ -9,10 +9,19 @@ namespace RagFunctions.IntegrationTests.LocalDevelopment;
 /// the in-process demo as the app (as where Core Tools is missing), and the ledger and demo from this test's build output.
 /// Stopped with <c>scripts/dev down</c> (recorded PIDs) at the end, and any PID still recorded is killed, even on failure.
 /// </summary>
-public sealed class DevStack : IAsyncLifetime
+public class DevStack : IAsyncLifetime
 {
     private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(150);
     private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal);
+    private readonly string[] _up;
+
+    public DevStack()
+        : this("up")
+    {
+    }
+
+    /// <summary>A stack started with <c>scripts/dev</c> and these arguments (e.g. <c>up --priced</c>).</summary>
+    protected DevStack(params string[] up) => _up = up;
 
     public string Folder { get; } = Directory.CreateTempSubdirectory("rag-dev-").FullName;
 
@@ -36,7 +45,7 @@ public sealed class DevStack : IAsyncLifetime
         _ = Prerequisites.Prometheus;
         _ = Prerequisites.Alertmanager;
 
-        var ports = DistinctFreePorts(7);
+        var ports = DistinctFreePorts(8);
         Pushgateway = new Uri($"http://127.0.0.1:{ports[3]}");
         Prometheus = new Uri($"http://127.0.0.1:{ports[4]}");
         Alertmanager = new Uri($"http://127.0.0.1:{ports[5]}");
@@ -49,13 +58,14 @@ public sealed class DevStack : IAsyncLifetime
         _environment["RAG_DEV_PROMETHEUS_PORT"] = Text(ports[4]);
         _environment["RAG_DEV_ALERTMANAGER_PORT"] = Text(ports[5]);
         _environment["RAG_DEV_LEDGER_PORT"] = Text(ports[6]);
+        _environment["RAG_DEV_BEDROCK_PORT"] = Text(ports[7]);
         _environment["RAG_DEV_SCRAPE_INTERVAL"] = "1s";
         _environment["RAG_DEV_FOLD_SECONDS"] = "1";
         _environment["RAG_DEV_SETUP"] = "skip";
         _environment["RAG_DEV_NO_FUNC"] = "1";
         _environment["RAG_DEV_PREBUILT"] = AppContext.BaseDirectory;
 
-        Up = await DevAsync("up", UpTimeout);
+        Up = await DevAsync(_up, UpTimeout);
     }
 
     public async Task DisposeAsync()
@@ -69,16 +79,25 @@ public sealed class DevStack : IAsyncLifetime
             // Whatever `down` left recorded (it removes each file once stopped) is killed by its PID.
             foreach (var file in Directory.Exists(Path.Combine(Folder, "pids")) ? Directory.GetFiles(Path.Combine(Folder, "pids"), "*.pid") : [])
             {
-                KillPid(file);
+                KillPid(Path.GetFileNameWithoutExtension(file));
             }
 
             TempFolder.TryDelete(Folder);
         }
     }
 
-    public Task<ProcessResult> DevAsync(string command, TimeSpan timeout) =>
-        ProcessRunner.RunAsync(Path.Combine(Prerequisites.RepoRoot, "scripts", "dev"), [command], timeout,
+    public Task<ProcessResult> DevAsync(string command, TimeSpan timeout) => DevAsync([command], timeout);
+
+    public Task<ProcessResult> DevAsync(IReadOnlyList<string> arguments, TimeSpan timeout) =>
+        ProcessRunner.RunAsync(Path.Combine(Prerequisites.RepoRoot, "scripts", "dev"), arguments, timeout,
             Prerequisites.RepoRoot, environment: _environment);
+
+    /// <summary>The PID scripts/dev recorded for a part, or null when none is recorded.</summary>
+    public int? RecordedPid(string part)
+    {
+        var file = Path.Combine(Folder, "pids", part + ".pid");
+        return File.Exists(file) && int.TryParse(File.ReadAllText(file).Split(' ', 2)[0], CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    }
 
     /// <summary>Runs the verify tool (from this build's output) against the stack.</summary>
     public Task<ProcessResult> VerifyAsync() =>
@@ -108,7 +127,7 @@ public sealed class DevStack : IAsyncLifetime
     }
 
     /// <summary>SIGKILLs one part of the stack by the PID scripts/dev recorded for it.</summary>
-    public void Kill(string part) => KillPid(Path.Combine(Folder, "pids", part + ".pid"));
+    public void Kill(string part) => KillPid(part);
 
     /// <summary>The last lines of a part's log, for assertion messages.</summary>
     public string Log(string part)
@@ -117,9 +136,9 @@ public sealed class DevStack : IAsyncLifetime
         return File.Exists(file) ? string.Join('\n', File.ReadLines(file).TakeLast(40)) : $"(no {file})";
     }
 
-    private static void KillPid(string pidFile)
+    private void KillPid(string part)
     {
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Split(' ', 2)[0], CultureInfo.InvariantCulture, out var pid))
+        if (RecordedPid(part) is not { } pid)
         {
             return;
         }
