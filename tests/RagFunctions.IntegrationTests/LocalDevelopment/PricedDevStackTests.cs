@@ -42,7 +42,7 @@ public sealed partial class PricedDevStackTests(PricedDevStack stack) : IClassFi
             input = Value(metrics, $"rag_token_usage_total{{environment=\"{Environment}\",model=\"{Model}\",tenant=\"demo\",type=\"input\"}}");
             output = Value(metrics, $"rag_token_usage_total{{environment=\"{Environment}\",model=\"{Model}\",tenant=\"demo\",type=\"output\"}}");
         }
-        while (!(spent > 0 && Math.Abs(cost - Priced(price, input, output)) < 1e-9) && DateTime.UtcNow < deadline);
+        while (!(spent > 0 && cost > 0 && Math.Abs(cost - Priced(price, input, output)) < 1e-9) && DateTime.UtcNow < deadline);
 
         Assert.True(cost > 0, $"no cost for tenant demo under environment {Environment}:\n{metrics}\n--- app.log\n{stack.Log("app")}");
         Assert.True(spent > 0, $"no daily spend for tenant demo under environment {Environment}:\n{metrics}");
