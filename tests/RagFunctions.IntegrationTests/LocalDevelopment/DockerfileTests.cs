@@ -48,6 +48,20 @@ public sealed class DockerfileTests
         Assert.Equal([HostBinary], entrypoint);
     }
 
+    /// <summary>
+    /// Compose's app replaces the image's ENTRYPOINT with the budgets wrapper, and Compose then drops the image's
+    /// entrypoint and CMD, so the wrapper's command must name the host itself: exactly the Dockerfile's ENTRYPOINT.
+    /// </summary>
+    [Fact]
+    public void ComposeAppCommandIsTheImagesEntrypoint()
+    {
+        var app = ComposeModel.Load().Services["app"];
+        var entrypoint = Dockerfile.ExecForm(Image.FinalStage.Last(i => i.Keyword == "ENTRYPOINT"));
+
+        Assert.NotEmpty(app.Entrypoint);
+        Assert.Equal(entrypoint, app.Command);
+    }
+
     [Fact]
     public void EveryFunctionsPodCanWriteTheSecretsFolderUnderItsReadOnlyRootFilesystem()
     {
