@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -36,17 +35,7 @@ if (!settings.TryGetValue("AzureWebJobsStorage", out var storage) || string.IsNu
     return 2;
 }
 
-using var stopping = new CancellationTokenSource();
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    stopping.Cancel();
-});
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
-{
-    context.Cancel = true;
-    stopping.Cancel();
-});
+using var stopping = new StopSignal();
 
 await using var host = await InProcessFunctionHost.StartAsync(settings, logging => logging
     .AddSimpleConsole(console => console.SingleLine = true)
@@ -62,7 +51,7 @@ try
         await workload.TrickleAsync(TimeSpan.FromSeconds(options.IntervalSeconds), stopping.Token);
     }
 }
-catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+catch (OperationCanceledException) when (stopping.IsStopping)
 {
     // Stopped by a signal: disposing the host stops the pusher, which pushes one last time.
 }

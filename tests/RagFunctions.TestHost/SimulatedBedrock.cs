@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using RagFunctions.Core.Generation.Bedrock;
 
@@ -41,17 +40,7 @@ internal static class SimulatedBedrock
             return 2;
         }
 
-        using var stopping = new CancellationTokenSource();
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stopping.Cancel();
-        });
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
-        {
-            context.Cancel = true;
-            stopping.Cancel();
-        });
+        using var stopping = new StopSignal();
 
         await using var standIn = await BedrockStandIn.StartAsync(
             Answer, new IPEndPoint(IPAddress.Loopback, port), new AwsSigningCredentials(accessKey, secretKey), keepReceived: false);
