@@ -51,6 +51,16 @@ public sealed class BudgetGateTests(AzuriteFixture azurite) : IClassFixture<Azur
             Options.Create(options), new TenantBudgets(options), _clock, NullLogger<BudgetGate>.Instance);
     }
 
+    /// <summary>A gate that has read acme's daily spend of <paramref name="spent"/> (at or past its $1 hard limit) and blocks it.</summary>
+    private async Task<BudgetGate> BlockedAsync(decimal spent)
+    {
+        var table = new BudgetTable(azurite.ConnectionString);
+        await table.WriteAsync("acme", BudgetWindow.Daily, spent, Start);
+        var gate = Gate(table);
+        Assert.NotNull(await gate.CheckAsync("acme", CancellationToken.None));
+        return gate;
+    }
+
     [Fact]
     public async Task ATenantAtItsDailyHardLimitIsBlockedUntilMidnightUtc()
     {
@@ -102,10 +112,7 @@ public sealed class BudgetGateTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task ARowWhoseWindowHasResetCountsNothing()
     {
-        var table = new BudgetTable(azurite.ConnectionString);
-        await table.WriteAsync("acme", BudgetWindow.Daily, 3m, Start);
-        var gate = Gate(table);
-        Assert.NotNull(await gate.CheckAsync("acme", CancellationToken.None));
+        var gate = await BlockedAsync(3m);
 
         // The ledger has not folded since midnight: its row still says $3, for the day that ended.
         _clock.SetUtcNow(NextDay);
@@ -150,10 +157,7 @@ public sealed class BudgetGateTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task AFailedRefreshKeepsTheRowsReadBefore()
     {
-        var table = new BudgetTable(azurite.ConnectionString);
-        await table.WriteAsync("acme", BudgetWindow.Daily, 1m, Start);
-        var gate = Gate(table);
-        Assert.NotNull(await gate.CheckAsync("acme", CancellationToken.None));
+        var gate = await BlockedAsync(1m);
 
         var restart = azurite.RestartGracefullyAsync(TimeSpan.FromSeconds(6));
         await Poll.UntilAsync(() => Task.FromResult(!Listening(azurite.TablePort)), TimeSpan.FromSeconds(20), "Azurite's table service to stop");
