@@ -16,17 +16,19 @@ public sealed class RagMetricsTests
     [Fact]
     public async Task OnlyTheFleetSeriesAreExposedBeforeTheirFirstUpdate()
     {
-        var metrics = new RagMetrics("test", ["amazon.nova-lite-v1:0"]);
+        var metrics = new RagMetrics("test", ["amazon.nova-lite-v1:0"], ["default"]);
 
         var text = await ExportAsync(metrics);
 
         // The fleet set: every request outcome, and one zero series per rare-event family a panel or alert reads.
         foreach (var trigger in new[] { "http", "queue" })
         {
-            foreach (var outcome in new[] { "success", "invalid", "throttled", "unavailable", "error" })
+            foreach (var outcome in new[] { "success", "invalid", "throttled", "unavailable", "error", "budget_exhausted" })
             {
                 Assert.Contains($"rag_requests_total{{trigger=\"{trigger}\",outcome=\"{outcome}\",tenant=\"default\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
             }
+
+            Assert.Contains($"rag_budget_rejections_total{{tenant=\"default\",trigger=\"{trigger}\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
         }
 
         Assert.Contains("rag_llm_errors_total{model=\"amazon.nova-lite-v1:0\",error_type=\"throttling\",environment=\"test\"} 0", text, StringComparison.Ordinal);
@@ -34,14 +36,14 @@ public sealed class RagMetricsTests
         Assert.Contains("rag_poison_messages_total{environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_metrics_push_failures_total{environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_unpriced_tokens_total{model=\"amazon.nova-lite-v1:0\",environment=\"test\"} 0", text, StringComparison.Ordinal);
-        Assert.Equal(15, SampleLines(text).Count);
+        Assert.Equal(19, SampleLines(text).Count);
 
         // Everything else appears with its first update, a zero increment included (it was touched).
         Assert.DoesNotContain("rag_cost_dollars_total{", text, StringComparison.Ordinal);
         Assert.DoesNotContain("rag_token_usage_total{", text, StringComparison.Ordinal);
         Assert.DoesNotContain(SampleLines(text), l => l.StartsWith("rag_request_duration_seconds", StringComparison.Ordinal));
         Assert.DoesNotContain("error_type=\"timeout\"", text, StringComparison.Ordinal);
-        var model = metrics.ForModel("amazon.nova-lite-v1:0");
+        var model = metrics.ForModel("amazon.nova-lite-v1:0", "default");
         model.CacheWriteTokens.Inc(0);
         model.Cost.Inc(0.25);
         metrics.RetrievalStage.Observe(0.02);
@@ -59,8 +61,8 @@ public sealed class RagMetricsTests
         Assert.Contains("rag_function_invocations_total{function=\"QueryFunction\",trigger=\"http\",outcome=\"success\",environment=\"test\"} 1", touched, StringComparison.Ordinal);
         Assert.DoesNotContain("outcome=\"failure\"", touched, StringComparison.Ordinal);
         Assert.DoesNotContain("rag_function_duration_seconds_count", touched, StringComparison.Ordinal);
-        // 15 + cache_write + cost + retrieval's 11 buckets, +Inf, sum, count + timeout + invocation.
-        Assert.Equal(15 + 1 + 1 + 14 + 1 + 1, SampleLines(touched).Count);
+        // 19 + cache_write + cost + retrieval's 11 buckets, +Inf, sum, count + timeout + invocation.
+        Assert.Equal(19 + 1 + 1 + 14 + 1 + 1, SampleLines(touched).Count);
     }
 
     private static List<string> SampleLines(string text) => [.. text.Split('\n').Where(l => l.Length > 0 && l[0] != '#')];
@@ -68,7 +70,7 @@ public sealed class RagMetricsTests
     [Fact]
     public async Task DurationHistogramKeepsTheSeedBucketsAndAddsFinerOnes()
     {
-        var metrics = new RagMetrics("test", []);
+        var metrics = new RagMetrics("test", [], ["default"]);
         metrics.TotalStage.Observe(0.02);
 
         var text = await ExportAsync(metrics);
@@ -85,7 +87,7 @@ public sealed class RagMetricsTests
     [Fact]
     public async Task ConfiguredTenantsLabelCostTokensAndRequestsOnlyDefaultIsPrePublishedAndAnUnknownTenantCountsAsDefault()
     {
-        var metrics = new RagMetrics("test", ["m"], tenants: ["acme", "default"]);
+        var metrics = new RagMetrics("test", ["m"], ["acme", "default"]);
 
         var before = await ExportAsync(metrics);
         Assert.DoesNotContain("tenant=\"acme\"", before, StringComparison.Ordinal);
@@ -109,13 +111,30 @@ public sealed class RagMetricsTests
     }
 
     [Fact]
+    public async Task BudgetRejectionsCountPerTenantAndTriggerAndAnUnknownTenantCountsAsDefault()
+    {
+        var metrics = new RagMetrics("test", [], ["acme", "default"]);
+
+        metrics.BudgetRejected(QueryOrigin.Http, "acme");
+        metrics.BudgetRejected(QueryOrigin.Queue, "acme");
+        metrics.BudgetRejected(QueryOrigin.Queue, "acme");
+        metrics.BudgetRejected(QueryOrigin.Http, "someone-else");
+
+        var text = await ExportAsync(metrics);
+        Assert.Contains("rag_budget_rejections_total{tenant=\"acme\",trigger=\"http\",environment=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_rejections_total{tenant=\"acme\",trigger=\"queue\",environment=\"test\"} 2", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_rejections_total{tenant=\"default\",trigger=\"http\",environment=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("someone-else", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RequestCountsLandOnTheirOwnTriggerAndOutcome()
     {
-        var metrics = new RagMetrics("test", []);
+        var metrics = new RagMetrics("test", [], ["default"]);
 
-        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable);
-        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable);
-        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
+        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable, "default");
+        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable, "default");
+        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success, "default");
 
         var text = await ExportAsync(metrics);
         Assert.Contains("rag_requests_total{trigger=\"queue\",outcome=\"unavailable\",tenant=\"default\",environment=\"test\"} 2", text, StringComparison.Ordinal);
@@ -126,12 +145,12 @@ public sealed class RagMetricsTests
     [Fact]
     public void EachInstanceOwnsItsRegistry()
     {
-        var a = new RagMetrics("test", ["m"]);
-        var b = new RagMetrics("test", ["m"]);
+        var a = new RagMetrics("test", ["m"], ["default"]);
+        var b = new RagMetrics("test", ["m"], ["default"]);
 
-        a.ForModel("m").Cost.Inc(1.5);
+        a.ForModel("m", "default").Cost.Inc(1.5);
 
-        Assert.Equal(1.5, a.ForModel("m").Cost.Value);
-        Assert.Equal(0, b.ForModel("m").Cost.Value);
+        Assert.Equal(1.5, a.ForModel("m", "default").Cost.Value);
+        Assert.Equal(0, b.ForModel("m", "default").Cost.Value);
     }
 }
