@@ -155,7 +155,7 @@ public sealed partial class BatchProcessing(
 
         var inserted = await store.TryAddResultAsync(message.BatchId, BatchResult.Failed(
             message.Index, question.Text, pipeline.ModelId, "The question failed on every delivery and was moved to the poison queue.",
-            DequeueCountOf(delivery), time.GetUtcNow()), cancellationToken);
+            DequeueCountOf(delivery), time.GetUtcNow()), writtenBy: null, cancellationToken);
         if (inserted)
         {
             metrics.PoisonMessages.Inc();

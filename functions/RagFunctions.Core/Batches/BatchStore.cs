@@ -101,11 +101,29 @@ public sealed class BatchStore
         return existing.HasValue;
     }
 
-    /// <summary>Writes the question's result row unless it exists; false when another delivery wrote it first.</summary>
-    public Task<bool> TryAddResultAsync(string batchId, BatchResult result, CancellationToken cancellationToken) =>
-        TryInsertAsync(_results, EntityOf(batchId, result), cancellationToken);
+    /// <summary>
+    /// Writes the question's result row unless it exists, stamped with <paramref name="writtenBy"/> (the claim's owner,
+    /// if any); false when another writer's row is there first. An existing row that carries this writer's own stamp is
+    /// its write committed by an earlier attempt (a transaction the SDK retried after it succeeded), so it counts as
+    /// written: true.
+    /// </summary>
+    public async Task<bool> TryAddResultAsync(string batchId, BatchResult result, string? writtenBy, CancellationToken cancellationToken)
+    {
+        if (await TryInsertAsync(_results, EntityOf(batchId, result, writtenBy), cancellationToken))
+        {
+            return true;
+        }
 
-    internal static ResultEntity EntityOf(string batchId, BatchResult result) =>
+        if (writtenBy is null)
+        {
+            return false;
+        }
+
+        var existing = await _results.GetEntityIfExistsAsync<ResultEntity>(batchId, ResultEntity.RowKeyOf(result.Index), [nameof(ResultEntity.WrittenBy)], cancellationToken);
+        return existing.HasValue && existing.Value?.WrittenBy == writtenBy;
+    }
+
+    internal static ResultEntity EntityOf(string batchId, BatchResult result, string? writtenBy) =>
         new()
         {
             PartitionKey = batchId,
@@ -124,6 +142,7 @@ public sealed class BatchStore
             LatencyMs = result.LatencyMs,
             DequeueCount = result.DequeueCount,
             CompletedAt = result.CompletedAt,
+            WrittenBy = writtenBy,
         };
 
     /// <summary>
