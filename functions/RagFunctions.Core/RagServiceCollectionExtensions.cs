@@ -59,6 +59,7 @@ public static class RagServiceCollectionExtensions
             : new ExtractiveAnswerGenerator());
         services.AddSingleton<MeteredAnswerGenerator>();
         services.AddSingleton<QueryValidator>();
+        services.AddSingleton<BudgetGate>();
         services.AddSingleton<RagPipeline>();
         services.AddSingleton<BatchStore>();
         services.AddSingleton<BatchRowClaims>();

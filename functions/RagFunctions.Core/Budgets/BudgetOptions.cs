@@ -44,6 +44,12 @@ public sealed class GlobalBudgetOptions
     /// <summary>The table the ledger writes each tenant's spend to and the app reads.</summary>
     public string Table { get; set; } = "ragbudgets";
 
+    /// <summary>
+    /// How old the app's cached copy of the table may get before it is read again, in seconds (0.1-3600). Keep it at most
+    /// the ledger's <c>Ledger:FoldIntervalSeconds</c>: it adds to the lag of enforcement (README, Overshoot bound).
+    /// </summary>
+    public double RefreshSeconds { get; set; } = 5;
+
     public WindowLimits Daily { get; set; } = new();
 
     public WindowLimits Monthly { get; set; } = new();
@@ -55,7 +61,7 @@ public sealed class WindowLimits
     /// <summary>Reaching it raises TenantBudgetWarning.</summary>
     public decimal? Soft { get; set; }
 
-    /// <summary>Reaching it raises TenantBudgetEnforced (and, once the app enforces budgets, blocks the tenant until the reset).</summary>
+    /// <summary>Reaching it raises TenantBudgetEnforced (and blocks the tenant until the reset: <see cref="BudgetGate"/>).</summary>
     public decimal? Hard { get; set; }
 
     public decimal? Of(BudgetLimitKind kind) => kind == BudgetLimitKind.Soft ? Soft : Hard;

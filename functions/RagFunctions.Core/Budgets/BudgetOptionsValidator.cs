@@ -12,6 +12,9 @@ public sealed partial class BudgetOptionsValidator : IValidateOptions<BudgetOpti
     /// <summary>Upper bound of <see cref="GlobalBudgetOptions.MaxTenants"/>: every tenant is a label value on several series.</summary>
     public const int MaxTenantsCeiling = 1_000;
 
+    /// <summary>Upper bound of <see cref="GlobalBudgetOptions.RefreshSeconds"/>: an hour-old copy of the spend would hardly enforce anything.</summary>
+    public const int MaxRefreshSeconds = 3_600;
+
     public ValidateOptionsResult Validate(string? name, BudgetOptions options)
     {
         var errors = new List<string>();
@@ -24,6 +27,11 @@ public sealed partial class BudgetOptionsValidator : IValidateOptions<BudgetOpti
         if (budgets.Table is null || !TableName().IsMatch(budgets.Table))
         {
             errors.Add("Rag:Budgets:Table must be a valid table name (a letter, then 2-62 letters or digits).");
+        }
+
+        if (budgets.RefreshSeconds is < 0.1 or > MaxRefreshSeconds)
+        {
+            errors.Add($"Rag:Budgets:RefreshSeconds must be between 0.1 and {MaxRefreshSeconds} (keep it at most Ledger:FoldIntervalSeconds).");
         }
 
         CheckLimits(errors, "Rag:Budgets:Daily", budgets.Daily);
