@@ -39,7 +39,7 @@ public static class RagServiceCollectionExtensions
         services.AddSingleton(sp => new RagMetrics(
             sp.GetRequiredService<IOptions<RagOptions>>().Value.Environment,
             [sp.GetRequiredService<IAnswerGenerator>().ModelId],
-            tenants: sp.GetRequiredService<TenantBudgets>().Names));
+            sp.GetRequiredService<TenantBudgets>().Names));
         services.AddSingleton<IQueryOutcomeObserver>(sp => sp.GetRequiredService<RagMetrics>());
         services.AddSingleton<IRetriever>(sp => LuceneRetriever.Create(
             sp.GetRequiredService<IOptions<RetrievalOptions>>().Value, sp.GetRequiredService<ILogger<LuceneRetriever>>()));

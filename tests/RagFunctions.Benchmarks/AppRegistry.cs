@@ -40,13 +40,13 @@ public static class AppRegistry
 
     private static RagMetrics Create(string[] models, (string Function, string Trigger)[] used)
     {
-        var metrics = new RagMetrics("bench", models);
+        var metrics = new RagMetrics("bench", models, ["default"]);
         var functions = used.Select(f => metrics.ForFunction(f.Function, f.Trigger)).ToArray();
         var servesQueue = used.Any(f => f.Trigger == "queue");
         var random = new Random(42);
         for (var i = 0; i < 500; i++)
         {
-            var model = metrics.ForModel(models[i % models.Length]);
+            var model = metrics.ForModel(models[i % models.Length], "default");
             var generation = 0.2 + (random.NextDouble() * 2);
             metrics.RetrievalStage.Observe(0.0002 + (random.NextDouble() * 0.002));
             metrics.RetrievedDocuments.Observe(random.Next(0, 5));
@@ -58,14 +58,14 @@ public static class AppRegistry
             model.Cost.Inc(cost);
             model.QueryCost.Observe(cost);
             metrics.TotalStage.Observe(generation + 0.001);
-            metrics.QueryCompleted(servesQueue && i % 3 == 0 ? QueryOrigin.Queue : QueryOrigin.Http, QueryOutcome.Success);
+            metrics.QueryCompleted(servesQueue && i % 3 == 0 ? QueryOrigin.Queue : QueryOrigin.Http, QueryOutcome.Success, "default");
             var function = functions[i % functions.Length];
             function.Succeeded.Inc();
             function.Duration.Observe(generation + 0.003);
         }
 
-        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Invalid);
-        metrics.ForModel(models[0]).CountError(LlmErrorKind.Throttling);
+        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Invalid, "default");
+        metrics.ForModel(models[0], "default").CountError(LlmErrorKind.Throttling);
         metrics.TotalErrorStage.Observe(1.5);
         metrics.NoContext.Inc();
         return metrics;

@@ -61,8 +61,8 @@ public class MeteringBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _metrics = new RagMetrics(Environment, [Model]);
-        _model = _metrics.ForModel(Model);
+        _metrics = new RagMetrics(Environment, [Model], ["default"]);
+        _model = _metrics.ForModel(Model, "default");
         _outcomes = _metrics;
 
         var factory = Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry());

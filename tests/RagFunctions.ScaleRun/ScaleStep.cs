@@ -144,7 +144,7 @@ internal static class ScaleStep
     /// <summary>A query of a pod that uses one model, as RagPipeline, MeteredAnswerGenerator and the middleware record it.</summary>
     private static void Query(RagMetrics metrics, Random random)
     {
-        var model = metrics.ForModel(Model);
+        var model = metrics.ForModel(Model, "default");
         var function = metrics.ForFunction("QueryFunction", "http");
         var generation = 0.3 + (random.NextDouble() * 2);
         metrics.RetrievalStage.Observe(0.0002 + (random.NextDouble() * 0.002));
@@ -159,7 +159,7 @@ internal static class ScaleStep
         {
             model.CountError(LlmErrorKind.Throttling);
             metrics.TotalErrorStage.Observe(generation);
-            metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Throttled);
+            metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Throttled, "default");
             function.Failed.Inc();
         }
         else
@@ -173,7 +173,7 @@ internal static class ScaleStep
             model.Cost.Inc(cost);
             model.QueryCost.Observe(cost);
             metrics.TotalStage.Observe(generation + 0.001);
-            metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
+            metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success, "default");
             function.Succeeded.Inc();
         }
 

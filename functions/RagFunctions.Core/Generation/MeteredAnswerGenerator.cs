@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Metrics;
 using RagFunctions.Core.Pricing;
 using RagFunctions.Core.Retrieval;
@@ -24,7 +25,7 @@ public sealed class MeteredAnswerGenerator
     {
         _inner = inner;
         _metrics = metrics;
-        _meters = metrics.ForModel(inner.ModelId);
+        _meters = metrics.ForModel(inner.ModelId, BudgetOptions.DefaultTenant);
         _price = prices.TryGetPrice(inner.ModelId, out var price) ? price : null;
         _logger = logger;
     }

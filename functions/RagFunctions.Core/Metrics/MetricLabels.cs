@@ -11,6 +11,9 @@ public enum QueryOutcome
     Throttled,
     Unavailable,
     Error,
+
+    /// <summary>Refused because the tenant's or the global hard budget is reached: a client-side 429, not a server error.</summary>
+    BudgetExhausted,
 }
 
 public static class MetricLabels
@@ -30,6 +33,7 @@ public static class MetricLabels
         QueryOutcome.Throttled => "throttled",
         QueryOutcome.Unavailable => "unavailable",
         QueryOutcome.Error => "error",
+        QueryOutcome.BudgetExhausted => "budget_exhausted",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
 

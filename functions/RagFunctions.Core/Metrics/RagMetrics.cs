@@ -12,12 +12,13 @@ namespace RagFunctions.Core.Metrics;
 /// carries the series this process has touched, plus the fleet set, exposed at 0 from the start:
 /// every <c>rag_requests_total</c> trigger × outcome (the per-pod fleet view, and the only pod series Prometheus keeps
 /// besides the push times, so a pod's first request is never a first sample), and one zero series of each rare-event
-/// family a panel or alert reads as a rate (push failures, poison messages, no-context queries, and per model the
+/// family a panel or alert reads as a rate (push failures, poison messages, no-context queries, budget rejections of
+/// <c>default</c> per trigger, and per model the
 /// throttling errors and unpriced tokens), so those show 0, not "no data", and exist under job="rag-ledger" before the
 /// first event. Every other child (cost, tokens, histograms, other error types, function meters) is suppressed until
 /// its first update (prometheus-net's SuppressInitialValue; Inc/Observe publish it). The ledger counts a series that
 /// appears mid-life from 0 and holds a new total at 0 for two scrapes, so nothing is lost by not pushing zeros.
-/// Cost, tokens and requests carry a <c>tenant</c> label whose values are the configured tenants
+/// Cost, tokens, requests and budget rejections carry a <c>tenant</c> label whose values are the configured tenants
 /// (<see cref="TenantBudgets.Names"/>, at most <see cref="BudgetOptions.MaxTenants"/> plus <c>default</c>); any other
 /// value counts as <c>default</c>, so a label value never comes from a request. Only <c>default</c>'s request series are
 /// in the fleet set: another tenant's appear with its first query.
@@ -38,14 +39,15 @@ public sealed class RagMetrics : IQueryOutcomeObserver
     private readonly Counter _functionInvocations;
     private readonly Histogram _functionDuration;
     private readonly Counter.Child[] _requestChildren;
+    private readonly Counter.Child[] _rejectionChildren;
     private readonly string[] _tenants;
     private readonly Dictionary<string, int> _tenantIndex;
     private readonly int _defaultTenant;
     private readonly ConcurrentDictionary<(string Model, string Tenant), ModelMeters> _models = new();
     private readonly ConcurrentDictionary<(string Function, string Trigger), FunctionMeters> _functions = new();
 
-    /// <param name="tenants">The <c>tenant</c> label values; null: <c>default</c> only.</param>
-    public RagMetrics(string environment, IEnumerable<string> modelIds, CollectorRegistry? registry = null, IReadOnlyList<string>? tenants = null)
+    /// <param name="tenants">The <c>tenant</c> label values (<see cref="TenantBudgets.Names"/>); must include <c>default</c>.</param>
+    public RagMetrics(string environment, IEnumerable<string> modelIds, IReadOnlyList<string> tenants, CollectorRegistry? registry = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(environment);
         Environment = environment;
@@ -76,6 +78,8 @@ public sealed class RagMetrics : IQueryOutcomeObserver
             new HistogramConfiguration { LabelNames = ["function", "trigger", "environment"], Buckets = DurationBuckets, SuppressInitialValue = true });
         var poison = factory.CreateCounter("rag_poison_messages_total", "Queue messages that reached the poison queue.",
             new CounterConfiguration { LabelNames = ["environment"] });
+        var rejections = factory.CreateCounter("rag_budget_rejections_total", "Queries and batch submissions refused because a hard budget is exhausted, by tenant and trigger.",
+            new CounterConfiguration { LabelNames = ["tenant", "trigger", "environment"], SuppressInitialValue = true });
         var pushFailures = factory.CreateCounter("rag_metrics_push_failures_total", "Failed pushes of this process' metrics to the Pushgateway.",
             new CounterConfiguration { LabelNames = ["environment"] });
 
@@ -88,7 +92,8 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         PoisonMessages = poison.WithLabels(environment);
         PushFailures = pushFailures.WithLabels(environment);
 
-        string[] names = [.. tenants ?? [BudgetOptions.DefaultTenant]];
+        ArgumentNullException.ThrowIfNull(tenants);
+        string[] names = [.. tenants];
         _tenants = names;
         _tenantIndex = names.Select((name, i) => (name, i)).ToDictionary(t => t.name, t => t.i, StringComparer.Ordinal);
         _defaultTenant = _tenantIndex.TryGetValue(BudgetOptions.DefaultTenant, out var d)
@@ -97,8 +102,20 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         var triggers = Enum.GetValues<QueryOrigin>();
         var outcomes = Enum.GetValues<QueryOutcome>();
         _requestChildren = new Counter.Child[names.Length * triggers.Length * outcomes.Length];
+        _rejectionChildren = new Counter.Child[names.Length * triggers.Length];
         for (var tenant = 0; tenant < names.Length; tenant++)
         {
+            foreach (var trigger in triggers)
+            {
+                var child = rejections.WithLabels(names[tenant], trigger.LabelValue(), environment);
+                _rejectionChildren[(tenant * TriggerCount) + (int)trigger] = child;
+                if (tenant == _defaultTenant)
+                {
+                    // One zero series per trigger, so the rejections panel shows 0 rather than "no data" before the first.
+                    child.Publish();
+                }
+            }
+
             foreach (var trigger in triggers)
             {
                 foreach (var outcome in outcomes)
@@ -116,7 +133,7 @@ public sealed class RagMetrics : IQueryOutcomeObserver
 
         foreach (var model in modelIds)
         {
-            ForModel(model);
+            ForModel(model, BudgetOptions.DefaultTenant);
         }
     }
 
@@ -144,7 +161,7 @@ public sealed class RagMetrics : IQueryOutcomeObserver
     /// Meters of one model id for one tenant (unknown: <c>default</c>). Model ids come from configuration only, never
     /// from a request.
     /// </summary>
-    public ModelMeters ForModel(string modelId, string tenant = BudgetOptions.DefaultTenant) =>
+    public ModelMeters ForModel(string modelId, string tenant) =>
         _models.GetOrAdd((modelId, TenantLabel(tenant)), static (key, self) => new ModelMeters(self, key.Model, key.Tenant), this);
 
     /// <summary>Meters of one function. Function names come from the app's own [Function] attributes.</summary>
@@ -155,8 +172,15 @@ public sealed class RagMetrics : IQueryOutcomeObserver
             self._functionDuration.WithLabels(key.Function, key.Trigger, self.Environment)), this);
 
     /// <summary>The one writer of rag_requests_total: the pipeline reports each query's final outcome here, once.</summary>
-    public void QueryCompleted(QueryOrigin origin, QueryOutcome outcome, string tenant = BudgetOptions.DefaultTenant) =>
+    public void QueryCompleted(QueryOrigin origin, QueryOutcome outcome, string tenant) =>
         _requestChildren[RequestIndex(TenantIndex(tenant), origin, outcome)].Inc();
+
+    /// <summary>
+    /// The one writer of rag_budget_rejections_total: a query or batch submission refused (HTTP), or a queued question
+    /// held back (queue), because its tenant's or the global hard limit is reached; counted once per refusal.
+    /// </summary>
+    public void BudgetRejected(QueryOrigin origin, string tenant) =>
+        _rejectionChildren[(TenantIndex(tenant) * TriggerCount) + (int)origin].Inc();
 
     private static readonly int OutcomeCount = Enum.GetValues<QueryOutcome>().Length;
     private static readonly int TriggerCount = Enum.GetValues<QueryOrigin>().Length;

@@ -25,6 +25,12 @@ public sealed class RagOptions
 
     [Range(1_024, 64 * 1024 * 1024, ErrorMessage = "Rag:MaxBodyBytes must be between 1 KiB and 64 MiB.")]
     public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Read the caller's tenant from the <c>X-Rag-Tenant-Key</c> header. Set it only behind an ingress that overwrites
+    /// that header (APIM); false (the default): the header is ignored and every caller is <c>default</c>.
+    /// </summary>
+    public bool TrustTenantHeader { get; set; }
 }
 
 /// <summary>Which generator answers (section <c>Rag:Generation</c>); read once, by the composition, to choose what it registers.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.Core.Pipeline;
@@ -8,4 +9,8 @@ internal static partial class Log
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Query from {Origin} failed with outcome {Outcome}")]
     public static partial void QueryFailed(ILogger logger, QueryOrigin origin, QueryOutcome outcome, Exception exception);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
+        Message = "Query from {Origin} of tenant {Tenant} refused: the {Window} budget {Budget} is exhausted until {ResetsAt}")]
+    public static partial void BudgetExhausted(ILogger logger, QueryOrigin origin, string tenant, string budget, BudgetWindow window, DateTimeOffset resetsAt);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Input;
 using RagFunctions.Core.Metrics;
@@ -13,12 +14,14 @@ namespace RagFunctions.Core.Pipeline;
 /// Validate → retrieve → generate, metering each stage, and the owner of each query's outcome: a failure is classified
 /// here (<see cref="OutcomeOf"/>) and every final outcome is reported here, once, to <see cref="IQueryOutcomeObserver"/>.
 /// Knows nothing about its trigger's transport: the trigger states the query's <see cref="QueryOrigin"/> and the tenant
-/// it counts for (resolved once, at the edge: <see cref="Budgets.TenantBudgets"/>).
+/// it counts for (resolved once, at the edge: <see cref="Budgets.TenantBudgets"/>). A query or submission is admitted
+/// only while its tenant's budgets allow (<see cref="BudgetGate"/>), after its input was found valid.
 /// </summary>
 public sealed class RagPipeline(
     QueryValidator validator,
     IRetriever retriever,
     MeteredAnswerGenerator generator,
+    BudgetGate budgets,
     RagMetrics metrics,
     IQueryOutcomeObserver outcomes,
     IOptions<RetrievalOptions> retrieval,
@@ -29,16 +32,21 @@ public sealed class RagPipeline(
     public string ModelId => generator.ModelId;
 
     /// <summary>
-    /// Reads one query (<paramref name="read"/>: e.g. its HTTP body) and answers it. Its outcome is final, so it is
-    /// reported here, whether the query was rejected, failed or answered. A read that fails for another reason (the
-    /// client went away mid-upload) never became a query, as with <see cref="AdmitAsync{T}"/>.
+    /// Reads one query (<paramref name="read"/>: e.g. its HTTP body), validates it, admits it within its tenant's budgets
+    /// and answers it. Its outcome is final, so it is reported here, whether the query was rejected, refused, failed or
+    /// answered. A read that fails for another reason (the client went away mid-upload) never became a query, as with
+    /// <see cref="AdmitAsync{T}"/>.
     /// </summary>
     public async Task<RagAnswer> AnswerAsync(QueryOrigin origin, string tenant, Func<CancellationToken, Task<RagQuery>> read, CancellationToken cancellationToken)
     {
-        var query = await AdmitAsync(origin, tenant, read, cancellationToken);
+        var (question, domain) = await AdmitAsync(origin, tenant, async token =>
+        {
+            var query = await read(token);
+            return validator.Validate(query.Question, query.Domain);
+        }, cancellationToken);
         try
         {
-            var answer = await AttemptAsync(query, tenant, cancellationToken);
+            var answer = await AnswerValidAsync(question, domain, tenant, cancellationToken);
             Completed(origin, tenant, failure: null);
             return answer;
         }
@@ -50,30 +58,48 @@ public sealed class RagPipeline(
     }
 
     /// <summary>
-    /// Reads and validates queries that are answered later (a batch): a rejection is their final outcome and is reported
-    /// here, once; accepted questions report nothing yet, each reports its own outcome when it is settled.
+    /// Reads and validates queries (<paramref name="admit"/>), then admits them within <paramref name="tenant"/>'s
+    /// budgets: invalid input is refused first (a 400 stays a 400 whatever the budget), then an exhausted budget
+    /// (<see cref="BudgetExhaustedException"/>). A refusal is the final outcome and is reported here, once (a batch's
+    /// submission counts once); admitted queries report nothing yet, each reports its own outcome when it is settled.
     /// </summary>
     public async Task<T> AdmitAsync<T>(QueryOrigin origin, string tenant, Func<CancellationToken, Task<T>> admit, CancellationToken cancellationToken)
     {
+        T admitted;
         try
         {
-            return await admit(cancellationToken);
+            admitted = await admit(cancellationToken);
         }
         catch (RejectedInputException ex)
         {
             Completed(origin, tenant, ex);
             throw;
         }
+
+        if (await budgets.CheckAsync(tenant, cancellationToken) is { } exhausted)
+        {
+            var refused = new BudgetExhaustedException(exhausted);
+            metrics.BudgetRejected(origin, tenant);
+            Completed(origin, tenant, refused);
+            throw refused;
+        }
+
+        return admitted;
     }
 
     /// <summary>
     /// One attempt at a question, not reported: a queued question may be attempted on several deliveries, and is
     /// settled once, with <see cref="Completed"/> or <see cref="Poisoned"/>, by the delivery that writes its result row.
     /// </summary>
-    public async Task<RagAnswer> AttemptAsync(RagQuery query, string tenant, CancellationToken cancellationToken)
+    public Task<RagAnswer> AttemptAsync(RagQuery query, string tenant, CancellationToken cancellationToken)
     {
         var (question, domain) = validator.Validate(query.Question, query.Domain);
+        return AnswerValidAsync(question, domain, tenant, cancellationToken);
+    }
 
+    /// <summary>Retrieve → generate for a question <see cref="QueryValidator"/> has normalized.</summary>
+    private async Task<RagAnswer> AnswerValidAsync(string question, string? domain, string tenant, CancellationToken cancellationToken)
+    {
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -112,7 +138,11 @@ public sealed class RagPipeline(
     public void Completed(QueryOrigin origin, string tenant, Exception? failure)
     {
         var outcome = failure is null ? QueryOutcome.Success : OutcomeOf(failure);
-        if (failure is not null && outcome != QueryOutcome.Invalid)
+        if (failure is BudgetExhaustedException { Exhausted: var exhausted })
+        {
+            Log.BudgetExhausted(logger, origin, exhausted.Tenant, exhausted.ExhaustedBudget, exhausted.Window, exhausted.ResetsAt);
+        }
+        else if (failure is not null && outcome != QueryOutcome.Invalid)
         {
             Log.QueryFailed(logger, origin, outcome, failure);
         }
@@ -130,6 +160,7 @@ public sealed class RagPipeline(
     public static QueryOutcome OutcomeOf(Exception exception) => exception switch
     {
         RejectedInputException => QueryOutcome.Invalid,
+        BudgetExhaustedException => QueryOutcome.BudgetExhausted,
         ModelCallFailedException { Kind: LlmErrorKind.Throttling } => QueryOutcome.Throttled,
         ModelCallFailedException { IsTransient: true } or ModelCredentialsException => QueryOutcome.Unavailable,
         _ => QueryOutcome.Error,

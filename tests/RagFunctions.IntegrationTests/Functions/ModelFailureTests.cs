@@ -42,7 +42,7 @@ public sealed class ModelFailureTests(AppHostFixture app)
         Assert.All(standIn.Received, r => Assert.True(r.SignatureValid, r.SignatureProblem));
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
         Assert.Equal(1, metrics.TotalErrorStage.Count);
-        Assert.Equal(0, metrics.ForModel(Model).Cost.Value);
+        Assert.Equal(0, metrics.ForModel(Model, "default").Cost.Value);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class ModelFailureTests(AppHostFixture app)
         // Stand-in usage: 12 input, 5 output tokens; nova-lite $0.06 / $0.24 per 1M.
         Assert.Equal(0.00000192m, body.GetProperty("costUsd").GetDecimal());
         var metrics = (RagMetrics)host.Services.GetService(typeof(RagMetrics))!;
-        Assert.Equal(0.00000192, metrics.ForModel(Model).Cost.Value, 15);
+        Assert.Equal(0.00000192, metrics.ForModel(Model, "default").Cost.Value, 15);
     }
 
     [Fact]

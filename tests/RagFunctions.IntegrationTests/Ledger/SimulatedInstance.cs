@@ -13,7 +13,7 @@ internal sealed class SimulatedInstance
 {
     private static readonly HttpClient Http = new();
     private static readonly string[] Models = ["amazon.nova-lite-v1:0", "local-extractive"];
-    private readonly RagMetrics _metrics = new("it", Models);
+    private readonly RagMetrics _metrics = new("it", Models, ["default"]);
     private readonly MetricsPusher _pusher;
     private readonly Random _random;
 
@@ -91,7 +91,7 @@ internal sealed class SimulatedInstance
 
     private void Query()
     {
-        var model = _metrics.ForModel(Models[_random.Next(Models.Length)]);
+        var model = _metrics.ForModel(Models[_random.Next(Models.Length)], "default");
         var cost = _random.NextDouble() * 0.004;
         model.Cost.Inc(cost);
         model.QueryCost.Observe(cost);
@@ -109,11 +109,11 @@ internal sealed class SimulatedInstance
         if (_random.Next(10) == 0)
         {
             model.CountError(LlmErrorKind.Throttling);
-            _metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Throttled);
+            _metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Throttled, "default");
         }
         else
         {
-            _metrics.QueryCompleted(_random.Next(2) == 0 ? QueryOrigin.Http : QueryOrigin.Queue, QueryOutcome.Success);
+            _metrics.QueryCompleted(_random.Next(2) == 0 ? QueryOrigin.Http : QueryOrigin.Queue, QueryOutcome.Success, "default");
         }
     }
 }

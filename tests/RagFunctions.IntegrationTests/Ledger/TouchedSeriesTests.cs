@@ -66,7 +66,7 @@ public sealed class TouchedSeriesTests(AzuriteFixture azurite, ITestOutputHelper
         foreach (var (pod, i) in pods.Select((p, i) => (p, i)))
         {
             Query(pod.Metrics, LaterModel, i, QueryOrigin.Queue);
-            pod.Metrics.ForModel(LaterModel).CountError(LlmErrorKind.Timeout);
+            pod.Metrics.ForModel(LaterModel, "default").CountError(LlmErrorKind.Timeout);
             pod.Metrics.TotalErrorStage.Observe(1.5);
             pod.Metrics.ForFunction("ProcessQueryMessage", "queue").Failed.Inc();
             if (i % 2 == 1)
@@ -107,7 +107,7 @@ public sealed class TouchedSeriesTests(AzuriteFixture azurite, ITestOutputHelper
     /// <summary>One metered query, as RagPipeline and MeteredAnswerGenerator record it.</summary>
     private static void Query(RagMetrics metrics, string modelId, int seed, QueryOrigin trigger)
     {
-        var model = metrics.ForModel(modelId);
+        var model = metrics.ForModel(modelId, "default");
         var cost = 0.0001 * (seed + 1);
         model.Cost.Inc(cost);
         model.QueryCost.Observe(cost);
@@ -119,7 +119,7 @@ public sealed class TouchedSeriesTests(AzuriteFixture azurite, ITestOutputHelper
         metrics.RetrievedDocuments.Observe(seed % 6);
         metrics.GenerationStage.Observe(0.4 + (seed * 0.05));
         metrics.TotalStage.Observe(0.41 + (seed * 0.05));
-        metrics.QueryCompleted(trigger, QueryOutcome.Success);
+        metrics.QueryCompleted(trigger, QueryOutcome.Success, "default");
     }
 
     private static async Task<int[]> PushAllAsync(IReadOnlyList<SimulatedInstance> pods)

@@ -15,7 +15,7 @@ public sealed class VerifyToolTests
     [Fact]
     public async Task RagSeriesCheckExpectsExactlyTheMetricsRagMetricsDefines()
     {
-        var metrics = new RagMetrics("local", ["local-extractive"]);
+        var metrics = new RagMetrics("local", ["local-extractive"], ["default"]);
         using var text = new MemoryStream();
         await metrics.Registry.CollectAndExportAsTextAsync(text);
         var defined = Encoding.UTF8.GetString(text.ToArray()).Split('\n')

@@ -14,12 +14,12 @@ public sealed class MeteredAnswerGeneratorTests
     [Fact]
     public async Task MetersTokensByTypeAndCostOfOneCall()
     {
-        var metrics = new RagMetrics("test", [Model]);
+        var metrics = new RagMetrics("test", [Model], ["default"]);
         var client = Metered(new FakeModel(null, "answer", input: 1_000, output: 200, cacheRead: 3_000, cacheWrite: 500), Model, metrics);
 
         var priced = await client.GenerateAsync("hi", [], "default", CancellationToken.None);
 
-        var meters = metrics.ForModel(Model);
+        var meters = metrics.ForModel(Model, "default");
         Assert.Equal(1_000, meters.InputTokens.Value);
         Assert.Equal(200, meters.OutputTokens.Value);
         Assert.Equal(3_000, meters.CacheReadTokens.Value);
@@ -34,12 +34,12 @@ public sealed class MeteredAnswerGeneratorTests
     [Fact]
     public async Task ModelWithoutPriceCountsUnpricedTokensInsteadOfZeroDollars()
     {
-        var metrics = new RagMetrics("test", ["acme.mystery-v1:0"]);
+        var metrics = new RagMetrics("test", ["acme.mystery-v1:0"], ["default"]);
         var client = Metered(new FakeModel(null, "answer", input: 70, output: 30), "acme.mystery-v1:0", metrics);
 
         var priced = await client.GenerateAsync("hi", [], "default", CancellationToken.None);
 
-        var meters = metrics.ForModel("acme.mystery-v1:0");
+        var meters = metrics.ForModel("acme.mystery-v1:0", "default");
         Assert.Equal(100, meters.UnpricedTokens.Value);
         Assert.Equal(0, meters.Cost.Value);
         Assert.Equal(0, meters.QueryCost.Count);
@@ -50,14 +50,14 @@ public sealed class MeteredAnswerGeneratorTests
     [Fact]
     public async Task FailedCallIsCountedByKindAndRethrownAsModelCallFailed()
     {
-        var metrics = new RagMetrics("test", [Model]);
+        var metrics = new RagMetrics("test", [Model], ["default"]);
         var client = Metered(FakeModel.Failing(new HttpRequestException("connection refused")), Model, metrics);
 
         var error = await Assert.ThrowsAsync<ModelCallFailedException>(() => client.GenerateAsync("hi", [], "default", CancellationToken.None));
 
         Assert.Equal(LlmErrorKind.Network, error.Kind);
         Assert.True(error.IsTransient);
-        Assert.Equal(0, metrics.ForModel(Model).Cost.Value);
+        Assert.Equal(0, metrics.ForModel(Model, "default").Cost.Value);
         var text = System.Text.Encoding.UTF8.GetString(await ExportAsync(metrics));
         Assert.Contains($"rag_llm_errors_total{{model=\"{Model}\",error_type=\"network\",environment=\"test\"}} 1", text, StringComparison.Ordinal);
     }

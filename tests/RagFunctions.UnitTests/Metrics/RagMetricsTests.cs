@@ -16,7 +16,7 @@ public sealed class RagMetricsTests
     [Fact]
     public async Task OnlyTheFleetSeriesAreExposedBeforeTheirFirstUpdate()
     {
-        var metrics = new RagMetrics("test", ["amazon.nova-lite-v1:0"]);
+        var metrics = new RagMetrics("test", ["amazon.nova-lite-v1:0"], ["default"]);
 
         var text = await ExportAsync(metrics);
 
@@ -41,7 +41,7 @@ public sealed class RagMetricsTests
         Assert.DoesNotContain("rag_token_usage_total{", text, StringComparison.Ordinal);
         Assert.DoesNotContain(SampleLines(text), l => l.StartsWith("rag_request_duration_seconds", StringComparison.Ordinal));
         Assert.DoesNotContain("error_type=\"timeout\"", text, StringComparison.Ordinal);
-        var model = metrics.ForModel("amazon.nova-lite-v1:0");
+        var model = metrics.ForModel("amazon.nova-lite-v1:0", "default");
         model.CacheWriteTokens.Inc(0);
         model.Cost.Inc(0.25);
         metrics.RetrievalStage.Observe(0.02);
@@ -68,7 +68,7 @@ public sealed class RagMetricsTests
     [Fact]
     public async Task DurationHistogramKeepsTheSeedBucketsAndAddsFinerOnes()
     {
-        var metrics = new RagMetrics("test", []);
+        var metrics = new RagMetrics("test", [], ["default"]);
         metrics.TotalStage.Observe(0.02);
 
         var text = await ExportAsync(metrics);
@@ -85,7 +85,7 @@ public sealed class RagMetricsTests
     [Fact]
     public async Task ConfiguredTenantsLabelCostTokensAndRequestsOnlyDefaultIsPrePublishedAndAnUnknownTenantCountsAsDefault()
     {
-        var metrics = new RagMetrics("test", ["m"], tenants: ["acme", "default"]);
+        var metrics = new RagMetrics("test", ["m"], ["acme", "default"]);
 
         var before = await ExportAsync(metrics);
         Assert.DoesNotContain("tenant=\"acme\"", before, StringComparison.Ordinal);
@@ -111,11 +111,11 @@ public sealed class RagMetricsTests
     [Fact]
     public async Task RequestCountsLandOnTheirOwnTriggerAndOutcome()
     {
-        var metrics = new RagMetrics("test", []);
+        var metrics = new RagMetrics("test", [], ["default"]);
 
-        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable);
-        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable);
-        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success);
+        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable, "default");
+        metrics.QueryCompleted(QueryOrigin.Queue, QueryOutcome.Unavailable, "default");
+        metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success, "default");
 
         var text = await ExportAsync(metrics);
         Assert.Contains("rag_requests_total{trigger=\"queue\",outcome=\"unavailable\",tenant=\"default\",environment=\"test\"} 2", text, StringComparison.Ordinal);
@@ -126,12 +126,12 @@ public sealed class RagMetricsTests
     [Fact]
     public void EachInstanceOwnsItsRegistry()
     {
-        var a = new RagMetrics("test", ["m"]);
-        var b = new RagMetrics("test", ["m"]);
+        var a = new RagMetrics("test", ["m"], ["default"]);
+        var b = new RagMetrics("test", ["m"], ["default"]);
 
-        a.ForModel("m").Cost.Inc(1.5);
+        a.ForModel("m", "default").Cost.Inc(1.5);
 
-        Assert.Equal(1.5, a.ForModel("m").Cost.Value);
-        Assert.Equal(0, b.ForModel("m").Cost.Value);
+        Assert.Equal(1.5, a.ForModel("m", "default").Cost.Value);
+        Assert.Equal(0, b.ForModel("m", "default").Cost.Value);
     }
 }

@@ -16,7 +16,7 @@ public sealed class MetricsPushServiceTests
     {
         var handler = new RecordingHandler();
         var options = Options.Create(new PushOptions { Enabled = true, Url = "http://pg.test:9091", Instance = "pod-x", IntervalSeconds = 5 });
-        var pusher = new MetricsPusher(new RagMetrics("test", []), new HttpClient(handler), options, NullLogger<MetricsPusher>.Instance);
+        var pusher = new MetricsPusher(new RagMetrics("test", [], ["default"]), new HttpClient(handler), options, NullLogger<MetricsPusher>.Instance);
         var time = new FakeTimeProvider();
         using var service = new MetricsPushService(pusher, options, NullLogger<MetricsPushService>.Instance, time);
 
@@ -62,7 +62,7 @@ public sealed class MetricsPushServiceTests
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
         services.AddLogging();
-        services.AddSingleton(new RagMetrics("test", []));
+        services.AddSingleton(new RagMetrics("test", [], ["default"]));
         services.AddMetricsPusher();
         return services.BuildServiceProvider();
     }

@@ -14,7 +14,7 @@ public sealed class MetricsPusherTests
     {
         var options = new PushOptions { Enabled = true, Url = "http://pg.test:9091/", Instance = "pod-1-abcd", TimeoutMilliseconds = 200 };
         configure?.Invoke(options);
-        var metrics = new RagMetrics("test", ["local-extractive"]);
+        var metrics = new RagMetrics("test", ["local-extractive"], ["default"]);
         return (new MetricsPusher(metrics, new HttpClient(handler), Options.Create(options), NullLogger<MetricsPusher>.Instance), metrics);
     }
 
@@ -23,7 +23,7 @@ public sealed class MetricsPusherTests
     {
         var handler = new RecordingHandler();
         var (pusher, metrics) = Create(handler);
-        metrics.ForModel("local-extractive").Cost.Inc(0.25);
+        metrics.ForModel("local-extractive", "default").Cost.Inc(0.25);
 
         Assert.True(await pusher.PushAsync(CancellationToken.None));
 
@@ -96,7 +96,7 @@ public sealed class MetricsPusherTests
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handler = new RecordingHandler(release: release.Task, failFirst: runningPushFails ? 1 : 0);
         var (pusher, metrics) = Create(handler, o => o.TimeoutMilliseconds = 10_000);
-        var cost = metrics.ForModel("local-extractive").Cost;
+        var cost = metrics.ForModel("local-extractive", "default").Cost;
         var running = pusher.PushAsync(CancellationToken.None);
         await WaitForRequestsAsync(handler, 1);
 
