@@ -40,14 +40,16 @@ public sealed class BedrockStandIn : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly Func<int, CannedResponse> _respond;
+    private readonly TimeProvider _clock;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private int _attempts;
     private int _pending;
 
-    private BedrockStandIn(WebApplication app, Func<int, CannedResponse> respond)
+    private BedrockStandIn(WebApplication app, Func<int, CannedResponse> respond, TimeProvider clock)
     {
         _app = app;
         _respond = respond;
+        _clock = clock;
     }
 
     public Uri BaseUri { get; private set; } = null!;
@@ -57,13 +59,14 @@ public sealed class BedrockStandIn : IAsyncDisposable
     /// <summary>Requests received and not yet answered (a caller that went away is no longer waiting).</summary>
     public int Pending => Volatile.Read(ref _pending);
 
-    public static async Task<BedrockStandIn> StartAsync(Func<int, CannedResponse> respond)
+    /// <param name="clock">What "now" is when a signature's date is checked: the system clock, or the clock a test gives the app.</param>
+    public static async Task<BedrockStandIn> StartAsync(Func<int, CannedResponse> respond, TimeProvider? clock = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var standIn = new BedrockStandIn(app, respond);
+        var standIn = new BedrockStandIn(app, respond, clock ?? TimeProvider.System);
         app.Run(standIn.HandleAsync);
         await app.StartAsync();
         standIn.BaseUri = new Uri(app.Urls.Single());
@@ -143,7 +146,7 @@ public sealed class BedrockStandIn : IAsyncDisposable
         await context.Response.WriteAsync(canned.Body, context.RequestAborted);
     }
 
-    private static string? VerifySignature(string method, string rawTarget, Dictionary<string, string> headers, byte[] body)
+    private string? VerifySignature(string method, string rawTarget, Dictionary<string, string> headers, byte[] body)
     {
         if (!headers.TryGetValue("authorization", out var authorization) || !headers.TryGetValue("x-amz-date", out var amzDate))
         {
@@ -161,7 +164,7 @@ public sealed class BedrockStandIn : IAsyncDisposable
         }
 
         var signedAt = DateTimeOffset.ParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        if ((DateTimeOffset.UtcNow - signedAt).Duration() > TimeSpan.FromMinutes(5))
+        if ((_clock.GetUtcNow() - signedAt).Duration() > TimeSpan.FromMinutes(5))
         {
             return $"X-Amz-Date {amzDate} is not current";
         }

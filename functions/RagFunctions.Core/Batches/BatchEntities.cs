@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using RagFunctions.Core.Budgets;
 
 namespace RagFunctions.Core.Batches;
 
@@ -104,6 +105,42 @@ public sealed class ClaimEntity : ITableEntity
     public DateTimeOffset ExpiresAt { get; set; }
 
     public static string RowKeyOf(int index) => RowKeyPrefix + ResultEntity.RowKeyOf(index);
+}
+
+/// <summary>
+/// A batch question held back because its tenant's (or the global) hard limit was reached: one row per question and
+/// exhausted window, kept in the result table so the rejection counts once however often the question is deferred again
+/// or its message duplicated. PartitionKey = batch id, RowKey = "deferred-" + window + "-" + window id + "-" + the result's
+/// row key (sorts after every result row key, so <see cref="ResultEntity.FilterOf"/> skips it).
+/// </summary>
+public sealed class DeferralEntity : ITableEntity
+{
+    public const string RowKeyPrefix = "deferred";
+
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = string.Empty;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public int Index { get; set; }
+
+    public string Tenant { get; set; } = string.Empty;
+
+    /// <summary>Whose hard limit was reached: the tenant itself, or <c>_all</c>.</summary>
+    public string ExhaustedBudget { get; set; } = string.Empty;
+
+    public string Window { get; set; } = string.Empty;
+
+    /// <summary>The window's reset: the question is answered once its message reappears after it.</summary>
+    public DateTimeOffset DeferredUntil { get; set; }
+
+    public DateTimeOffset DeferredAt { get; set; }
+
+    public static string RowKeyOf(BudgetWindow window, DateTimeOffset at, int index) =>
+        $"{RowKeyPrefix}-{window.LabelValue()}-{window.Key(at)}-{ResultEntity.RowKeyOf(index)}";
 }
 
 public static class ResultStatus

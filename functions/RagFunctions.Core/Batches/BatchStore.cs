@@ -81,6 +81,27 @@ public sealed class BatchStore
     public Task EnqueueAsync(BatchMessage message, CancellationToken cancellationToken) =>
         _queue.SendMessageAsync(new BinaryData(message.ToUtf8()), cancellationToken: cancellationToken);
 
+    /// <summary>
+    /// Sends the message again, hidden for <paramref name="hiddenFor"/> (under 7 days) and never expiring: the default
+    /// time-to-live is 7 days, so a message hidden nearly that long would expire before it reappears and be lost.
+    /// </summary>
+    public Task EnqueueHiddenAsync(BatchMessage message, TimeSpan hiddenFor, CancellationToken cancellationToken) =>
+        _queue.SendMessageAsync(new BinaryData(message.ToUtf8()), hiddenFor, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken);
+
+    /// <summary>Records that a question was deferred in a window unless that is recorded already; false when it was.</summary>
+    public Task<bool> TryAddDeferralAsync(string batchId, int index, BudgetExhausted exhausted, DateTimeOffset at, CancellationToken cancellationToken) =>
+        TryInsertAsync(_results, new DeferralEntity
+        {
+            PartitionKey = batchId,
+            RowKey = DeferralEntity.RowKeyOf(exhausted.Window, at, index),
+            Index = index,
+            Tenant = exhausted.Tenant,
+            ExhaustedBudget = exhausted.ExhaustedBudget,
+            Window = exhausted.Window.LabelValue(),
+            DeferredUntil = exhausted.ResetsAt,
+            DeferredAt = at,
+        }, cancellationToken);
+
     /// <summary>The batch row, or null when no batch has this id.</summary>
     public async Task<SubmittedBatch?> FindBatchAsync(string batchId, CancellationToken cancellationToken)
     {
