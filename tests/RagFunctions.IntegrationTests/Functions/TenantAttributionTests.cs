@@ -21,11 +21,19 @@ public sealed class TenantAttributionTests(AppHostFixture app)
     private static Task<BedrockStandIn> PricedModelAsync() =>
         BedrockStandIn.StartAsync(_ => new CannedResponse(200, BedrockStandIn.ConverseJson("Raise the budget.")));
 
-    /// <summary>The app on the priced stand-in with one allow-listed tenant: key name <c>acme-key</c> → tenant <c>acme</c>.</summary>
-    private async Task<InProcessFunctionHost> HostAsync(BedrockStandIn standIn)
+    /// <summary>
+    /// The app on the priced stand-in with one allow-listed tenant: key name <c>acme-key</c> → tenant <c>acme</c>; the
+    /// header is trusted (as behind an ingress that overwrites it) unless <paramref name="trustHeader"/> is false.
+    /// </summary>
+    private async Task<InProcessFunctionHost> HostAsync(BedrockStandIn standIn, bool trustHeader = true)
     {
         var settings = AppHostFixture.Settings(app.Azurite);
         standIn.Configure(settings, Model);
+        if (trustHeader)
+        {
+            settings["Rag:TrustTenantHeader"] = "true";
+        }
+
         settings["Rag:Tenants:0:KeyName"] = "acme-key";
         settings["Rag:Tenants:0:Name"] = "acme";
         return await InProcessFunctionHost.StartAsync(settings);
@@ -68,6 +76,20 @@ public sealed class TenantAttributionTests(AppHostFixture app)
         Assert.Equal(2, await Faults.Exposition.ValueAsync(metrics, "rag_requests_total", "outcome=\"success\"", "tenant=\"default\""));
         Assert.Equal(0, await Faults.Exposition.ValueAsync(metrics, "rag_requests_total", "tenant=\"acme\""));
         Assert.DoesNotContain((await Faults.Exposition.ReadAsync(metrics)).Keys, series => series.Contains("someone-elses-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnUntrustedHeaderIsIgnoredByDefault()
+    {
+        await using var standIn = await PricedModelAsync();
+        await using var host = await HostAsync(standIn, trustHeader: false);
+
+        Assert.Equal(200, (await PostAsync(host, "/api/query", """{"question":"daily budget exceeded"}""", "acme-key")).Status);
+
+        var metrics = MetricsOf(host);
+        Assert.Equal(QueryCost, await Faults.Exposition.ValueAsync(metrics, "rag_cost_dollars_total", "tenant=\"default\""), 15);
+        Assert.Equal(1, await Faults.Exposition.ValueAsync(metrics, "rag_requests_total", "outcome=\"success\"", "tenant=\"default\""));
+        Assert.Equal(0, await Faults.Exposition.ValueAsync(metrics, "rag_requests_total", "tenant=\"acme\""));
     }
 
     [Fact]

@@ -23,8 +23,11 @@ public sealed class TouchedSeriesTests(AzuriteFixture azurite, ITestOutputHelper
     private const string UnseenModel = "anthropic.claude-3-5-haiku-20241022-v1:0";
     private const int Pods = 6;
 
-    /// <summary>The fleet set of a pod configured with two models: 10 request outcomes, 3 scalars, throttling and unpriced per model.</summary>
-    private const int FleetSeries = 10 + 3 + (2 * 2);
+    /// <summary>
+    /// The fleet set of a pod configured with two models: 12 request outcomes (6 per trigger), 3 scalars, budget
+    /// rejections per trigger, throttling and unpriced per model.
+    /// </summary>
+    private const int FleetSeries = 12 + 3 + 2 + (2 * 2);
 
     [Fact]
     public async Task TheLedgerStaysExactWhenPodsPushOnlyTouchedSeriesThatAppearMidLife()

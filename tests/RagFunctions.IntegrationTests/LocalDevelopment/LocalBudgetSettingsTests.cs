@@ -17,12 +17,17 @@ public sealed class LocalBudgetSettingsTests
     /// <summary>The sample's tenant and budget settings, read as JSON.</summary>
     private static Dictionary<string, string> SampleBudgets() =>
         JsonNode.Parse(File.ReadAllText(Sample))!["Values"]!.AsObject()
-            .Where(kv => kv.Key.StartsWith("Rag__Tenants__", StringComparison.Ordinal) || kv.Key.StartsWith("Rag__Budgets__", StringComparison.Ordinal))
+            .Where(kv => IsBudgetSetting(kv.Key))
             .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<string>(), StringComparer.Ordinal);
+
+    /// <summary>A key (or KEY=VALUE line) of the tenants, the budgets, or the tenant header's trust (the local demo sends it).</summary>
+    private static bool IsBudgetSetting(string key) =>
+        key.StartsWith("Rag__Tenants__", StringComparison.Ordinal) || key.StartsWith("Rag__Budgets__", StringComparison.Ordinal)
+        || key.StartsWith("Rag__TrustTenantHeader", StringComparison.Ordinal);
 
     private static Dictionary<string, string> BudgetLines(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Where(l => l.StartsWith("Rag__Tenants__", StringComparison.Ordinal) || l.StartsWith("Rag__Budgets__", StringComparison.Ordinal))
+            .Where(IsBudgetSetting)
             .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..], StringComparer.Ordinal);
 
     [Fact]
@@ -33,6 +38,7 @@ public sealed class LocalBudgetSettingsTests
         Assert.Equal("demo", sample["Rag__Tenants__0__Name"]);
         Assert.Contains("Rag__Tenants__0__Daily__Hard", sample.Keys);
         Assert.Contains("Rag__Budgets__Daily__Hard", sample.Keys);
+        Assert.Equal("true", sample["Rag__TrustTenantHeader"]);
     }
 
     [Theory]
@@ -42,7 +48,7 @@ public sealed class LocalBudgetSettingsTests
     {
         var compose = ComposeModel.Load().Services[service];
         Assert.Contains(compose.Mounts, m => m.Target == SampleInContainer && m.ReadOnly && Path.GetFullPath(m.Source!) == Path.GetFullPath(Sample));
-        Assert.DoesNotContain(compose.Environment.Keys, k => k.StartsWith("Rag__Tenants__", StringComparison.Ordinal) || k.StartsWith("Rag__Budgets__", StringComparison.Ordinal));
+        Assert.DoesNotContain(compose.Environment.Keys, IsBudgetSetting);
         Assert.Equal(["sh", "-c"], compose.Entrypoint.Take(2));
         // Every `$` is escaped as `$$`, so Compose interpolates nothing and the container's shell gets the script with `$`.
         Assert.DoesNotContain("$", compose.Entrypoint[2].Replace("$$", "", StringComparison.Ordinal), StringComparison.Ordinal);

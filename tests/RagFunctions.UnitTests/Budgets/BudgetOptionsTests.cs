@@ -95,6 +95,8 @@ public sealed class BudgetOptionsTests
     [InlineData("app", "Rag:Budgets:MaxTenants", "2", "Rag:Tenants lists 3 tenants with 'default', more than Rag:Budgets:MaxTenants (2)")]
     [InlineData("ledger", "Rag:Budgets:MaxTenants", "0", "Rag:Budgets:MaxTenants must be between 1 and 1000")]
     [InlineData("app", "Rag:Budgets:Table", "rag-budgets", "Rag:Budgets:Table must be a valid table name")]
+    [InlineData("app", "Rag:Budgets:RefreshSeconds", "0", "Rag:Budgets:RefreshSeconds must be between 0.1 and 3600")]
+    [InlineData("ledger", "Rag:Budgets:RefreshSeconds", "3601", "Rag:Budgets:RefreshSeconds must be between 0.1 and 3600")]
     public void ABadSettingStopsTheStartNamingIt(string composition, string key, string value, string message)
     {
         var error = StartFails(composition, [.. TwoTenants, (key, value)]);

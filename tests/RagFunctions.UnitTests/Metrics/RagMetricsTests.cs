@@ -23,10 +23,12 @@ public sealed class RagMetricsTests
         // The fleet set: every request outcome, and one zero series per rare-event family a panel or alert reads.
         foreach (var trigger in new[] { "http", "queue" })
         {
-            foreach (var outcome in new[] { "success", "invalid", "throttled", "unavailable", "error" })
+            foreach (var outcome in new[] { "success", "invalid", "throttled", "unavailable", "error", "budget_exhausted" })
             {
                 Assert.Contains($"rag_requests_total{{trigger=\"{trigger}\",outcome=\"{outcome}\",tenant=\"default\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
             }
+
+            Assert.Contains($"rag_budget_rejections_total{{tenant=\"default\",trigger=\"{trigger}\",environment=\"test\"}} 0", text, StringComparison.Ordinal);
         }
 
         Assert.Contains("rag_llm_errors_total{model=\"amazon.nova-lite-v1:0\",error_type=\"throttling\",environment=\"test\"} 0", text, StringComparison.Ordinal);
@@ -34,7 +36,7 @@ public sealed class RagMetricsTests
         Assert.Contains("rag_poison_messages_total{environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_metrics_push_failures_total{environment=\"test\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("rag_unpriced_tokens_total{model=\"amazon.nova-lite-v1:0\",environment=\"test\"} 0", text, StringComparison.Ordinal);
-        Assert.Equal(15, SampleLines(text).Count);
+        Assert.Equal(19, SampleLines(text).Count);
 
         // Everything else appears with its first update, a zero increment included (it was touched).
         Assert.DoesNotContain("rag_cost_dollars_total{", text, StringComparison.Ordinal);
@@ -59,8 +61,8 @@ public sealed class RagMetricsTests
         Assert.Contains("rag_function_invocations_total{function=\"QueryFunction\",trigger=\"http\",outcome=\"success\",environment=\"test\"} 1", touched, StringComparison.Ordinal);
         Assert.DoesNotContain("outcome=\"failure\"", touched, StringComparison.Ordinal);
         Assert.DoesNotContain("rag_function_duration_seconds_count", touched, StringComparison.Ordinal);
-        // 15 + cache_write + cost + retrieval's 11 buckets, +Inf, sum, count + timeout + invocation.
-        Assert.Equal(15 + 1 + 1 + 14 + 1 + 1, SampleLines(touched).Count);
+        // 19 + cache_write + cost + retrieval's 11 buckets, +Inf, sum, count + timeout + invocation.
+        Assert.Equal(19 + 1 + 1 + 14 + 1 + 1, SampleLines(touched).Count);
     }
 
     private static List<string> SampleLines(string text) => [.. text.Split('\n').Where(l => l.Length > 0 && l[0] != '#')];
@@ -106,6 +108,23 @@ public sealed class RagMetricsTests
         Assert.Contains("rag_cost_dollars_total{model=\"m\",tenant=\"default\",environment=\"test\"} 0.25", text, StringComparison.Ordinal);
         Assert.DoesNotContain("someone-else", text, StringComparison.Ordinal);
         Assert.DoesNotContain("not-configured", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BudgetRejectionsCountPerTenantAndTriggerAndAnUnknownTenantCountsAsDefault()
+    {
+        var metrics = new RagMetrics("test", [], ["acme", "default"]);
+
+        metrics.BudgetRejected(QueryOrigin.Http, "acme");
+        metrics.BudgetRejected(QueryOrigin.Queue, "acme");
+        metrics.BudgetRejected(QueryOrigin.Queue, "acme");
+        metrics.BudgetRejected(QueryOrigin.Http, "someone-else");
+
+        var text = await ExportAsync(metrics);
+        Assert.Contains("rag_budget_rejections_total{tenant=\"acme\",trigger=\"http\",environment=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_rejections_total{tenant=\"acme\",trigger=\"queue\",environment=\"test\"} 2", text, StringComparison.Ordinal);
+        Assert.Contains("rag_budget_rejections_total{tenant=\"default\",trigger=\"http\",environment=\"test\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("someone-else", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.AI;
 using RagFunctions.Core;
+using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Generation;
 using RagFunctions.Core.Input;
 using RagFunctions.Core.Metrics;
@@ -73,6 +74,15 @@ public sealed class QueryOutcomeTests
         await Assert.ThrowsAsync<ModelCallFailedException>(() => pipeline.AnswerAsync(QueryOrigin.Http, "default", Read("Why is it slow?"), CancellationToken.None));
 
         Assert.Equal("rag_requests_total{trigger=\"http\",outcome=\"throttled\",tenant=\"default\",environment=\"local\"} 1", await RequestsAsync(services));
+    }
+
+    [Fact]
+    public void AnExhaustedBudgetIsItsOwnOutcomeNotAnError()
+    {
+        var refused = new BudgetExhaustedException(new BudgetExhausted("acme", BudgetOptions.AllTenants, BudgetWindow.Monthly, DateTimeOffset.UnixEpoch));
+
+        Assert.Equal(QueryOutcome.BudgetExhausted, RagPipeline.OutcomeOf(refused));
+        Assert.Equal("budget_exhausted", QueryOutcome.BudgetExhausted.LabelValue());
     }
 
     [Fact]
