@@ -28,7 +28,7 @@ namespace RagFunctions.IntegrationTests.Budgets;
 /// fake second is one push, one fold and one gate refresh, so the lag of the README's overshoot bound is 3 s.
 /// </summary>
 [Collection(LedgerRunsCollection.Name)]
-public sealed class BudgetEnforcementTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+public sealed class BudgetProofTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
     private const string Model = "amazon.nova-lite-v1:0";
     private const string Tenant = "acme";
