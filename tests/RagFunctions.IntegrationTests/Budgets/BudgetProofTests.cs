@@ -23,7 +23,8 @@ namespace RagFunctions.IntegrationTests.Budgets;
 
 /// <summary>
 /// Hard budgets enforced end to end: the app (in-process host, priced Bedrock stand-in) pushes to a real Pushgateway, the
-/// ledger (its own composition, in-process) folds into real Azurite's ragbudgets table, and the app's gate reads it.
+/// ledger (its own composition, in-process, serving /metrics to a real Prometheus) folds into real Azurite's ragbudgets
+/// table, and the app's gate reads it.
 /// One <see cref="FakeTimeProvider"/> drives the app, its gate and the ledger, from 23:59:30 UTC across midnight; each
 /// fake second is one push, one fold and one gate refresh, so the lag of the README's overshoot bound is 3 s.
 /// </summary>
@@ -67,6 +68,10 @@ public sealed class BudgetProofTests(AzuriteFixture azurite, ITestOutputHelper o
         ledgerSettings["TombstoneRetentionSeconds"] = (3 * 86_400).ToString(CultureInfo.InvariantCulture);
         using var ledger = InProcessLedger.Start(
             new Dictionary<string, string?>(ledgerSettings.Select(s => KeyValuePair.Create("Ledger:" + s.Key, (string?)s.Value)).Concat(budgets)), clock, "enforce");
+
+        // A real Prometheus scrapes the Pushgateway and the ledger's /metrics, as deployed.
+        await using var served = await ledger.ServeAsync();
+        await using var prometheus = await PrometheusServer.StartAsync(pushgateway.Port, [new Uri(served.Urls.Single()).Port]);
 
         var settings = AppHostFixture.Settings(azurite);
         standIn.Configure(settings, Model);
@@ -210,9 +215,19 @@ public sealed class BudgetProofTests(AzuriteFixture azurite, ITestOutputHelper o
         Assert.Equal(dayTwo.Sum(), await SpentAsync(budgetTable, BudgetWindow.Daily, clock.GetUtcNow()));
         var sameMonth = BudgetWindow.Monthly.Start(midnight) == BudgetWindow.Monthly.Start(midnight.AddSeconds(-1));
         Assert.Equal((sameMonth ? dayOne.Sum() : 0m) + dayTwo.Sum(), await SpentAsync(budgetTable, BudgetWindow.Monthly, clock.GetUtcNow()));
+        // What an operator sees: the ledger's totals, scraped by Prometheus, count each refusal and deferral once.
+        await prometheus.UntilScrapedAsync("rag-ledger");
+        Assert.Equal(Questions, await ScrapedAsync(prometheus, "rag_budget_rejections_total", "trigger=\"queue\""));
+        Assert.Equal(httpRejections, await ScrapedAsync(prometheus, "rag_budget_rejections_total", "trigger=\"http\""));
+        Assert.Equal(Questions, await ScrapedAsync(prometheus, "rag_requests_total", "trigger=\"queue\",outcome=\"success\""));
+        Assert.Equal((double)dayTwo.Sum(), await ScrapedAsync(prometheus, "rag_budget_spent_dollars", "window=\"daily\""), 15);
         output.WriteLine($"day one {dayOne.Count} answers ${dayOne.Sum()}, {httpRejections} HTTP refusals; day two {dayTwo.Count} answers ${dayTwo.Sum()}; " +
             $"{Questions} questions deferred once each and answered once after the reset");
     }
+
+    /// <summary>The sum of the tenant's series of <paramref name="metric"/> (with <paramref name="labels"/>) that Prometheus scraped from the ledger.</summary>
+    private static async Task<double> ScrapedAsync(PrometheusServer prometheus, string metric, string labels) =>
+        (await prometheus.QueryAsync($"sum({metric}{{job=\"rag-ledger\",tenant=\"{Tenant}\",{labels}}})")).Single().Value;
 
     private static Task<HttpCallResult> PostAsync(InProcessFunctionHost host, string path, string body) =>
         host.SendAsync("POST", path, Encoding.UTF8.GetBytes(body), "application/json", new Dictionary<string, string> { [RequestTenant.KeyHeader] = Key });
