@@ -17,7 +17,7 @@ public sealed partial class StackChecks(VerifyOptions options, StackHttp http)
         "rag_cost_dollars_total", "rag_token_usage_total", "rag_request_duration_seconds", "rag_requests_total",
         "rag_llm_errors_total", "rag_query_cost_dollars", "rag_retrieved_documents", "rag_no_context_total",
         "rag_unpriced_tokens_total", "rag_function_invocations_total", "rag_function_duration_seconds",
-        "rag_poison_messages_total", "rag_metrics_push_failures_total",
+        "rag_poison_messages_total", "rag_metrics_push_failures_total", "rag_budget_rejections_total",
     ];
 
     private const string PushgatewayJob = "pushgateway";

@@ -95,7 +95,7 @@ public sealed class BudgetGate
             }
 
             // One read for every caller that finds the rows stale; it is not cancelled with any one caller's request.
-            reading = _reading ??= ReadAsync();
+            reading = _reading ??= Task.Run(ReadAsync);
         }
 
         return reading.WaitAsync(cancellationToken);

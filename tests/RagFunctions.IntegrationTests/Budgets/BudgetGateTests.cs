@@ -1,5 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RagFunctions.Core.Budgets;
@@ -20,6 +21,7 @@ public sealed class BudgetGateTests(AzuriteFixture azurite) : IClassFixture<Azur
     private static readonly DateTimeOffset NextMonth = new(2027, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private readonly FakeTimeProvider _clock = new(Start);
+    private readonly RecordingLogger _log = new();
 
     /// <summary>Tenant acme: daily soft $0.50, hard $1, monthly hard $10; global: daily hard $5, monthly hard $50.</summary>
     private static BudgetOptions Limits(string table, double refreshSeconds = 5) => new()
@@ -48,7 +50,17 @@ public sealed class BudgetGateTests(AzuriteFixture azurite) : IClassFixture<Azur
         var options = Limits(table.Name, refreshSeconds);
         return new BudgetGate(
             Options.Create(new StorageOptions { ConnectionString = connectionString ?? azurite.ConnectionString }),
-            Options.Create(options), new TenantBudgets(options), _clock, NullLogger<BudgetGate>.Instance);
+            Options.Create(options), new TenantBudgets(options), _clock, _log);
+    }
+
+    /// <summary>A gate that has read acme's daily spend of <paramref name="spent"/> (at or past its $1 hard limit) and blocks it.</summary>
+    private async Task<BudgetGate> BlockedAsync(decimal spent)
+    {
+        var table = new BudgetTable(azurite.ConnectionString);
+        await table.WriteAsync("acme", BudgetWindow.Daily, spent, Start);
+        var gate = Gate(table);
+        Assert.NotNull(await gate.CheckAsync("acme", CancellationToken.None));
+        return gate;
     }
 
     [Fact]
@@ -102,10 +114,7 @@ public sealed class BudgetGateTests(AzuriteFixture azurite) : IClassFixture<Azur
     [Fact]
     public async Task ARowWhoseWindowHasResetCountsNothing()
     {
-        var table = new BudgetTable(azurite.ConnectionString);
-        await table.WriteAsync("acme", BudgetWindow.Daily, 3m, Start);
-        var gate = Gate(table);
-        Assert.NotNull(await gate.CheckAsync("acme", CancellationToken.None));
+        var gate = await BlockedAsync(3m);
 
         // The ledger has not folded since midnight: its row still says $3, for the day that ended.
         _clock.SetUtcNow(NextDay);
@@ -145,21 +154,20 @@ public sealed class BudgetGateTests(AzuriteFixture azurite) : IClassFixture<Azur
         var unreachable = azurite.ConnectionString.Replace($":{azurite.TablePort}/", $":{FreePort.Next()}/", StringComparison.Ordinal);
 
         Assert.Null(await Gate(table, connectionString: unreachable).CheckAsync("acme", CancellationToken.None));
+        Assert.Equal([1201], _log.EventIds);
     }
 
     [Fact]
     public async Task AFailedRefreshKeepsTheRowsReadBefore()
     {
-        var table = new BudgetTable(azurite.ConnectionString);
-        await table.WriteAsync("acme", BudgetWindow.Daily, 1m, Start);
-        var gate = Gate(table);
-        Assert.NotNull(await gate.CheckAsync("acme", CancellationToken.None));
+        var gate = await BlockedAsync(1m);
 
         var restart = azurite.RestartGracefullyAsync(TimeSpan.FromSeconds(6));
         await Poll.UntilAsync(() => Task.FromResult(!Listening(azurite.TablePort)), TimeSpan.FromSeconds(20), "Azurite's table service to stop");
         _clock.Advance(TimeSpan.FromSeconds(10));
 
         Assert.Equal(new BudgetExhausted("acme", "acme", BudgetWindow.Daily, NextDay), await gate.CheckAsync("acme", CancellationToken.None));
+        Assert.Equal([1201], _log.EventIds);
         await restart;
     }
 
@@ -175,5 +183,21 @@ public sealed class BudgetGateTests(AzuriteFixture azurite) : IClassFixture<Azur
         {
             return false;
         }
+    }
+
+    /// <summary>The EventIds the gate logged.</summary>
+    private sealed class RecordingLogger : ILogger<BudgetGate>
+    {
+        private readonly ConcurrentQueue<int> _ids = new();
+
+        public IReadOnlyList<int> EventIds => [.. _ids];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            _ids.Enqueue(eventId.Id);
     }
 }

@@ -289,6 +289,9 @@ public sealed class KedaManifestTests
         {
             var settings = ProcessSettings.Of(manifests, d);
             Assert.True(settings.ContainsKey("Rag__Environment"));
+            // Nothing shipped overwrites X-Rag-Tenant-Key in front of the app (the interceptor forwards it), so it is not trusted.
+            Assert.True(!settings.TryGetValue("Rag__TrustTenantHeader", out var trust) || !bool.Parse(trust),
+                $"{d}: Rag__TrustTenantHeader must stay false in shipped manifests");
 
             // Tenants and budgets: one set of settings, the same in every process, valid as both compositions bind it.
             var budgets = ProcessSettings.Bind<BudgetOptions>(settings, (services, configuration) => services.AddBudgetOptions(configuration));

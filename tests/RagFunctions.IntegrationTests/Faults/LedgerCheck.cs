@@ -33,7 +33,7 @@ internal static partial class LedgerCheck
     public static async Task<Dictionary<string, double>> SumOfJobAsync(PushgatewayServer pushgateway, string job) =>
         Sum(await Http.GetStringAsync(new Uri(pushgateway.Url, "/metrics")), job);
 
-    /// <summary>The ledger's rag_ totals as its /metrics serves them (rag_ledger_* self-metrics and rag_budget_* gauges left out: neither is folded).</summary>
+    /// <summary>The ledger's rag_ totals as its /metrics serves them (rag_ledger_* self-metrics and the rag_budget_spent/limit gauges left out: neither is folded; rag_budget_rejections_total is).</summary>
     public static async Task<Dictionary<string, double>> LedgerTotalsAsync(LedgerProcess ledger) => Sum(await ledger.ScrapeAsync(), job: null);
 
     /// <summary>rag_ series of a text exposition, of <paramref name="job"/> only (null: every series), summed and keyed without job and instance.</summary>
@@ -43,7 +43,7 @@ internal static partial class LedgerCheck
         foreach (var line in text.Split('\n'))
         {
             var match = Sample().Match(line);
-            if (!match.Success || match.Groups["name"].Value.StartsWith("rag_ledger_", StringComparison.Ordinal) || match.Groups["name"].Value.StartsWith("rag_budget_", StringComparison.Ordinal))
+            if (!match.Success || match.Groups["name"].Value.StartsWith("rag_ledger_", StringComparison.Ordinal) || match.Groups["name"].Value is "rag_budget_spent_dollars" or "rag_budget_limit_dollars")
             {
                 continue;
             }

@@ -26,6 +26,7 @@ public sealed class EventIdTests
         ("RagFunctions.Core.Metrics.Push", 5000, 5099),
         ("RagFunctions.Core.Generation", 2000, 2099),
         ("RagFunctions.Core.Retrieval", 1100, 1199),
+        ("RagFunctions.Core.Budgets", 1200, 1299),
         ("RagFunctions.Core.Pipeline", 1000, 1099),
         ("RagFunctions.Core.Batches", 3000, 3099),
         ("RagFunctions.Ledger", 4000, 4099),
