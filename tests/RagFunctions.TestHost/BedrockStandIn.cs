@@ -42,16 +42,18 @@ public sealed class BedrockStandIn : IAsyncDisposable
     private readonly Func<ReceivedRequest, CannedResponse> _respond;
     private readonly AwsSigningCredentials _credentials;
     private readonly bool _keepReceived;
+    private readonly TimeProvider _clock;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private int _attempts;
     private int _pending;
 
-    private BedrockStandIn(WebApplication app, Func<ReceivedRequest, CannedResponse> respond, AwsSigningCredentials credentials, bool keepReceived)
+    private BedrockStandIn(WebApplication app, Func<ReceivedRequest, CannedResponse> respond, AwsSigningCredentials credentials, bool keepReceived, TimeProvider clock)
     {
         _app = app;
         _respond = respond;
         _credentials = credentials;
         _keepReceived = keepReceived;
+        _clock = clock;
     }
 
     public Uri BaseUri { get; private set; } = null!;
@@ -62,21 +64,22 @@ public sealed class BedrockStandIn : IAsyncDisposable
     public int Pending => Volatile.Read(ref _pending);
 
     /// <summary>On a free loopback port, with the test credentials (<see cref="Credentials"/>), answering by attempt number.</summary>
-    public static Task<BedrockStandIn> StartAsync(Func<int, CannedResponse> respond) =>
-        StartAsync(request => respond(request.Attempt), new IPEndPoint(IPAddress.Loopback, 0), Credentials, keepReceived: true);
+    /// <param name="clock">What "now" is when a signature's date is checked: the system clock, or the clock a test gives the app.</param>
+    public static Task<BedrockStandIn> StartAsync(Func<int, CannedResponse> respond, TimeProvider? clock = null) =>
+        StartAsync(request => respond(request.Attempt), new IPEndPoint(IPAddress.Loopback, 0), Credentials, keepReceived: true, clock);
 
     /// <summary>
     /// On <paramref name="listen"/>, accepting only requests signed with <paramref name="credentials"/>, answering from what
     /// arrived. <paramref name="keepReceived"/> false keeps no history (<see cref="Received"/> stays empty), for long runs.
     /// </summary>
     public static async Task<BedrockStandIn> StartAsync(
-        Func<ReceivedRequest, CannedResponse> respond, IPEndPoint listen, AwsSigningCredentials credentials, bool keepReceived)
+        Func<ReceivedRequest, CannedResponse> respond, IPEndPoint listen, AwsSigningCredentials credentials, bool keepReceived, TimeProvider? clock = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(listen));
         var app = builder.Build();
-        var standIn = new BedrockStandIn(app, respond, credentials, keepReceived);
+        var standIn = new BedrockStandIn(app, respond, credentials, keepReceived, clock ?? TimeProvider.System);
         app.Run(standIn.HandleAsync);
         await app.StartAsync();
         standIn.BaseUri = new Uri(app.Urls.Single());
@@ -178,7 +181,7 @@ public sealed class BedrockStandIn : IAsyncDisposable
         }
 
         var signedAt = DateTimeOffset.ParseExact(amzDate, "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        if ((DateTimeOffset.UtcNow - signedAt).Duration() > TimeSpan.FromMinutes(5))
+        if ((_clock.GetUtcNow() - signedAt).Duration() > TimeSpan.FromMinutes(5))
         {
             return $"X-Amz-Date {amzDate} is not current";
         }

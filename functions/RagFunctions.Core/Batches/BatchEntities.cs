@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using RagFunctions.Core.Budgets;
 
 namespace RagFunctions.Core.Batches;
 
@@ -29,6 +30,9 @@ public sealed class BatchEntity : ITableEntity
 /// <summary>One answered (or failed) question: PartitionKey = batch id, RowKey = zero-padded index.</summary>
 public sealed class ResultEntity : ITableEntity
 {
+    // Result row keys are digits only; ':' sorts right after '9' and before every letter (claims, deferral markers).
+    private const string RowKeysEnd = ":";
+
     public string PartitionKey { get; set; } = string.Empty;
 
     public string RowKey { get; set; } = string.Empty;
@@ -66,11 +70,17 @@ public sealed class ResultEntity : ITableEntity
 
     public DateTimeOffset CompletedAt { get; set; }
 
+    /// <summary>
+    /// The <see cref="ClaimEntity.Owner"/> of the claim the row was written under (null: written by the poison handler),
+    /// so a delivery that finds the row existing can tell its own committed write (a retried transaction) from another's.
+    /// </summary>
+    public string? WrittenBy { get; set; }
+
     public static string RowKeyOf(int index) => index.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The query filter for every result row of a batch, without the claims kept in its partition (their keys sort after).</summary>
+    /// <summary>The query filter for every result row of a batch, without the other rows kept in its partition (claims, deferral markers).</summary>
     public static string FilterOf(string batchId) =>
-        TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey lt {ClaimEntity.RowKeyPrefix}");
+        TableClient.CreateQueryFilter($"PartitionKey eq {batchId} and RowKey lt {RowKeysEnd}");
 }
 
 /// <summary>
@@ -89,12 +99,48 @@ public sealed class ClaimEntity : ITableEntity
 
     public ETag ETag { get; set; }
 
-    /// <summary>A random id per claim, so a log line or a look at the table tells owners apart.</summary>
+    /// <summary>A random id per claim, stamped on the row written under it (<see cref="ResultEntity.WrittenBy"/>), so owners are told apart.</summary>
     public string Owner { get; set; } = string.Empty;
 
     public DateTimeOffset ExpiresAt { get; set; }
 
     public static string RowKeyOf(int index) => RowKeyPrefix + ResultEntity.RowKeyOf(index);
+}
+
+/// <summary>
+/// A batch question held back because its tenant's (or the global) hard limit was reached: one row per question and
+/// exhausted window, kept in the result table so the rejection counts once however often the question is deferred again
+/// or its message duplicated. PartitionKey = batch id, RowKey = "deferred-" + window + "-" + window id + "-" + the result's
+/// row key (sorts after every result row key, so <see cref="ResultEntity.FilterOf"/> skips it).
+/// </summary>
+public sealed class DeferralEntity : ITableEntity
+{
+    public const string RowKeyPrefix = "deferred";
+
+    public string PartitionKey { get; set; } = string.Empty;
+
+    public string RowKey { get; set; } = string.Empty;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public int Index { get; set; }
+
+    public string Tenant { get; set; } = string.Empty;
+
+    /// <summary>Whose hard limit was reached: the tenant itself, or <c>_all</c>.</summary>
+    public string ExhaustedBudget { get; set; } = string.Empty;
+
+    public string Window { get; set; } = string.Empty;
+
+    /// <summary>The window's reset: the question is answered once its message reappears after it.</summary>
+    public DateTimeOffset DeferredUntil { get; set; }
+
+    public DateTimeOffset DeferredAt { get; set; }
+
+    public static string RowKeyOf(BudgetWindow window, DateTimeOffset at, int index) =>
+        $"{RowKeyPrefix}-{window.LabelValue()}-{window.Key(at)}-{ResultEntity.RowKeyOf(index)}";
 }
 
 public static class ResultStatus

@@ -12,6 +12,7 @@ namespace RagFunctions.Core.Batches;
 public sealed partial class BatchProcessing(
     BatchStore store,
     BatchRowClaims claims,
+    BudgetGate budgets,
     RagPipeline pipeline,
     RagMetrics metrics,
     TimeProvider time,
@@ -24,6 +25,12 @@ public sealed partial class BatchProcessing(
     // How often a duplicate delivery looks again while another delivery holds the row's claim.
     private static readonly TimeSpan ClaimPollInterval = TimeSpan.FromMilliseconds(250);
 
+    // A queue message can be hidden for less than 7 days; the margin keeps a deferral clear of that limit.
+    private static readonly TimeSpan MaxDeferral = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
+
+    // Shortest deferral: a reset that has just passed by this process' clock but not by the gate's rows.
+    private static readonly TimeSpan MinDeferral = TimeSpan.FromSeconds(1);
+
     // Batch id → the batch row; it never changes once written, so one read per batch per process.
     private readonly ConcurrentDictionary<string, SubmittedBatch> _batches = new(StringComparer.Ordinal);
 
@@ -33,6 +40,8 @@ public sealed partial class BatchProcessing(
     /// outcome, by whichever delivery writes that row. The delivery claims the row before it calls the model
     /// (<see cref="BatchRowClaims"/>): a redelivered message whose row exists is not answered again, and a concurrent
     /// duplicate waits for the claim's owner instead of calling the model too.
+    /// A question of a tenant whose hard limit is reached is not answered now: it is deferred to the window's reset
+    /// (<see cref="DeferAsync"/>), before any claim or model call.
     /// A message that cannot be processed (not schema version 2, carrying a question or domain, unknown batch or index,
     /// no stored question) and transient model failures are rethrown, so the queue retries and, after maxDequeueCount,
     /// poisons the message; the poison handler records and counts it.
@@ -47,6 +56,12 @@ public sealed partial class BatchProcessing(
             // A forged or stale message must not spend a model call.
             Log.InvalidMessage(logger, invalid!.Message);
             throw invalid;
+        }
+
+        if (await budgets.CheckAsync(question.Tenant, cancellationToken) is { } exhausted)
+        {
+            await DeferAsync(message, exhausted, cancellationToken);
+            return;
         }
 
         var claim = await ClaimAsync(message, cancellationToken);
@@ -66,6 +81,35 @@ public sealed partial class BatchProcessing(
             await claims.ReleaseAsync(claim);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Holds back a question of an exhausted tenant until its window resets, without answering it: a copy of the message
+    /// is sent hidden until the reset (at most <see cref="MaxDeferral"/>: one whose reset is further away is deferred
+    /// again when it reappears) and never expiring, and this delivery completes, so the host deletes the original. The
+    /// copy's dequeue count starts at 0, so deferral never poisons a message. The rejection counts once per question and
+    /// window (an add-if-absent <see cref="DeferralEntity"/>); rag_requests_total counts the question later, once, with
+    /// its final outcome. A crash after the send leaves two messages: the claim and the result row still give one answer.
+    /// </summary>
+    private async Task DeferAsync(BatchMessage message, BudgetExhausted exhausted, CancellationToken cancellationToken)
+    {
+        // A duplicate of an answered question has nothing left to defer.
+        if (await store.ResultExistsAsync(message.BatchId, message.Index, cancellationToken))
+        {
+            Log.AlreadyAnswered(logger, message.BatchId, message.Index);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var hiddenFor = TimeSpan.FromTicks(Math.Clamp((exhausted.ResetsAt - now).Ticks, MinDeferral.Ticks, MaxDeferral.Ticks));
+        var first = await store.TryAddDeferralAsync(message.BatchId, message.Index, exhausted, now, cancellationToken);
+        if (first)
+        {
+            metrics.BudgetRejected(QueryOrigin.Queue, exhausted.Tenant);
+        }
+
+        await store.EnqueueHiddenAsync(message, hiddenFor, cancellationToken);
+        Log.Deferred(logger, message.BatchId, message.Index, exhausted.Tenant, exhausted.ExhaustedBudget, exhausted.Window.LabelValue(), now + hiddenFor, first);
     }
 
     /// <summary>
@@ -155,7 +199,7 @@ public sealed partial class BatchProcessing(
 
         var inserted = await store.TryAddResultAsync(message.BatchId, BatchResult.Failed(
             message.Index, question.Text, pipeline.ModelId, "The question failed on every delivery and was moved to the poison queue.",
-            DequeueCountOf(delivery), time.GetUtcNow()), cancellationToken);
+            DequeueCountOf(delivery), time.GetUtcNow()), writtenBy: null, cancellationToken);
         if (inserted)
         {
             metrics.PoisonMessages.Inc();

@@ -51,8 +51,8 @@ public sealed class BatchRowClaims(BatchStore store, IOptions<StorageOptions> op
     }
 
     /// <summary>
-    /// Writes the claimed question's result row and deletes the claim in one transaction (one round trip where two were);
-    /// false when another delivery wrote the row first. The claim is released either way.
+    /// Writes the claimed question's result row, stamped with the claim's owner, and deletes the claim in one transaction
+    /// (one round trip where two were); false when another delivery wrote the row first. The claim is released either way.
     /// </summary>
     public async Task<bool> TryAddResultAsync(ClaimEntity claim, BatchResult result, CancellationToken cancellationToken)
     {
@@ -60,7 +60,7 @@ public sealed class BatchRowClaims(BatchStore store, IOptions<StorageOptions> op
         {
             await store.Claims.SubmitTransactionAsync(
                 [
-                    new TableTransactionAction(TableTransactionActionType.Add, BatchStore.EntityOf(claim.PartitionKey, result)),
+                    new TableTransactionAction(TableTransactionActionType.Add, BatchStore.EntityOf(claim.PartitionKey, result, claim.Owner)),
                     new TableTransactionAction(TableTransactionActionType.Delete, claim, claim.ETag),
                 ],
                 cancellationToken);
@@ -68,9 +68,10 @@ public sealed class BatchRowClaims(BatchStore store, IOptions<StorageOptions> op
         }
         catch (TableTransactionFailedException)
         {
-            // Nothing was written: the row exists, or the claim expired and another delivery took it over. Each on its own,
+            // The row exists (another delivery's, or this one's if the SDK retried a transaction that had committed: the
+            // owner's stamp tells them apart), or the claim expired and another delivery took it over. Each on its own,
             // as before the transaction: the row if absent, the claim if still this owner's.
-            var added = await store.TryAddResultAsync(claim.PartitionKey, result, cancellationToken);
+            var added = await store.TryAddResultAsync(claim.PartitionKey, result, claim.Owner, cancellationToken);
             await ReleaseAsync(claim);
             return added;
         }

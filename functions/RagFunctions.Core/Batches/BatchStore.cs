@@ -81,6 +81,27 @@ public sealed class BatchStore
     public Task EnqueueAsync(BatchMessage message, CancellationToken cancellationToken) =>
         _queue.SendMessageAsync(new BinaryData(message.ToUtf8()), cancellationToken: cancellationToken);
 
+    /// <summary>
+    /// Sends the message again, hidden for <paramref name="hiddenFor"/> (under 7 days) and never expiring: the default
+    /// time-to-live is 7 days, so a message hidden nearly that long would expire before it reappears and be lost.
+    /// </summary>
+    public Task EnqueueHiddenAsync(BatchMessage message, TimeSpan hiddenFor, CancellationToken cancellationToken) =>
+        _queue.SendMessageAsync(new BinaryData(message.ToUtf8()), hiddenFor, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken);
+
+    /// <summary>Records that a question was deferred in a window unless that is recorded already; false when it was.</summary>
+    public Task<bool> TryAddDeferralAsync(string batchId, int index, BudgetExhausted exhausted, DateTimeOffset at, CancellationToken cancellationToken) =>
+        TryInsertAsync(_results, new DeferralEntity
+        {
+            PartitionKey = batchId,
+            RowKey = DeferralEntity.RowKeyOf(exhausted.Window, at, index),
+            Index = index,
+            Tenant = exhausted.Tenant,
+            ExhaustedBudget = exhausted.ExhaustedBudget,
+            Window = exhausted.Window.LabelValue(),
+            DeferredUntil = exhausted.ResetsAt,
+            DeferredAt = at,
+        }, cancellationToken);
+
     /// <summary>The batch row, or null when no batch has this id.</summary>
     public async Task<SubmittedBatch?> FindBatchAsync(string batchId, CancellationToken cancellationToken)
     {
@@ -101,11 +122,29 @@ public sealed class BatchStore
         return existing.HasValue;
     }
 
-    /// <summary>Writes the question's result row unless it exists; false when another delivery wrote it first.</summary>
-    public Task<bool> TryAddResultAsync(string batchId, BatchResult result, CancellationToken cancellationToken) =>
-        TryInsertAsync(_results, EntityOf(batchId, result), cancellationToken);
+    /// <summary>
+    /// Writes the question's result row unless it exists, stamped with <paramref name="writtenBy"/> (the claim's owner,
+    /// if any); false when another writer's row is there first. An existing row that carries this writer's own stamp is
+    /// its write committed by an earlier attempt (a transaction the SDK retried after it succeeded), so it counts as
+    /// written: true.
+    /// </summary>
+    public async Task<bool> TryAddResultAsync(string batchId, BatchResult result, string? writtenBy, CancellationToken cancellationToken)
+    {
+        if (await TryInsertAsync(_results, EntityOf(batchId, result, writtenBy), cancellationToken))
+        {
+            return true;
+        }
 
-    internal static ResultEntity EntityOf(string batchId, BatchResult result) =>
+        if (writtenBy is null)
+        {
+            return false;
+        }
+
+        var existing = await _results.GetEntityIfExistsAsync<ResultEntity>(batchId, ResultEntity.RowKeyOf(result.Index), [nameof(ResultEntity.WrittenBy)], cancellationToken);
+        return existing.HasValue && existing.Value?.WrittenBy == writtenBy;
+    }
+
+    internal static ResultEntity EntityOf(string batchId, BatchResult result, string? writtenBy) =>
         new()
         {
             PartitionKey = batchId,
@@ -124,6 +163,7 @@ public sealed class BatchStore
             LatencyMs = result.LatencyMs,
             DequeueCount = result.DequeueCount,
             CompletedAt = result.CompletedAt,
+            WrittenBy = writtenBy,
         };
 
     /// <summary>

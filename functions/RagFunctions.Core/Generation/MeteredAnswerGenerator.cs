@@ -77,9 +77,8 @@ public sealed class MeteredAnswerGenerator
         }
 
         var cost = _price.CostOf(usage);
-        var dollars = (double)cost;
-        meters.Cost.Inc(dollars);
-        _meters.QueryCost.Observe(dollars);
+        meters.AddCost(cost);
+        _meters.QueryCost.Observe((double)cost);
         return cost;
     }
 }

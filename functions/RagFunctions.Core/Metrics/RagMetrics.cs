@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Concurrent;
 using Prometheus;
 using RagFunctions.Core.Budgets;
@@ -195,6 +196,8 @@ public sealed class RagMetrics : IQueryOutcomeObserver
     public sealed class ModelMeters
     {
         private readonly Counter.Child[] _errors;
+        private readonly Lock _costLock = new();
+        private decimal _costTotal;
 
         internal ModelMeters(RagMetrics owner, string modelId, string tenant)
         {
@@ -225,6 +228,20 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         public string Tenant { get; }
 
         public Counter.Child Cost { get; }
+
+        /// <summary>
+        /// Adds one query's exact cost to <see cref="Cost"/>. The counter is set to the decimal running total (parsed, so
+        /// correctly rounded), never summed in binary: the value pushed reads back, as its shortest round-trip text, as the
+        /// exact decimal sum of the costs (while that has at most 15 significant digits), which is what the ledger folds.
+        /// </summary>
+        public void AddCost(decimal usd)
+        {
+            lock (_costLock)
+            {
+                _costTotal += usd;
+                Cost.IncTo(double.Parse(_costTotal.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+            }
+        }
 
         public Counter.Child InputTokens { get; }
 

@@ -227,6 +227,31 @@ public sealed class BatchFlowTests(AppHostFixture app)
     }
 
     [Fact]
+    public async Task AResultRowCommittedByARetriedTransactionCountsForItsOwnDeliveryOnly()
+    {
+        var store = (BatchStore)app.Host.Services.GetService(typeof(BatchStore))!;
+        var claims = (BatchRowClaims)app.Host.Services.GetService(typeof(BatchRowClaims))!;
+        await store.EnsureCreatedAsync(CancellationToken.None);
+        var id = BatchIds.New();
+        var result = BatchResult.Failed(0, "What does LedgerStalled mean?", "local-extractive", "stand-in", 1, DateTimeOffset.UtcNow);
+        var claim = (await claims.TryClaimAsync(id, 0, CancellationToken.None))!;
+
+        // The first attempt commits (row written, claim deleted); the SDK's retry of the same transaction then fails,
+        // because the row exists and the claim is gone, and the fallback finds the row stamped with this claim's owner.
+        Assert.True(await claims.TryAddResultAsync(claim, result, CancellationToken.None));
+        Assert.True(await claims.TryAddResultAsync(claim, result, CancellationToken.None));
+
+        // Another delivery's claim on the same question finds a row it did not write.
+        var other = (await claims.TryClaimAsync(id, 0, CancellationToken.None))!;
+        Assert.NotEqual(claim.Owner, other.Owner);
+        Assert.False(await claims.TryAddResultAsync(other, result, CancellationToken.None));
+
+        var row = Assert.Single(await ResultsTable().QueryAsync<ResultEntity>(ResultEntity.FilterOf(id)).ToListAsync());
+        Assert.Equal(claim.Owner, row.WrittenBy);
+        Assert.Empty(await ResultsTable().QueryAsync<ClaimEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {id} and RowKey ge {ClaimEntity.RowKeyPrefix}")).ToListAsync());
+    }
+
+    [Fact]
     public async Task MalformedMessageEndsInThePoisonQueueAndIsKeptAsADeadLetter()
     {
         var marker = Guid.NewGuid().ToString("N");

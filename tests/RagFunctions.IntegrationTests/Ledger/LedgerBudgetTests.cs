@@ -2,13 +2,9 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using Azure.Data.Tables;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RagFunctions.Core.Budgets;
 using RagFunctions.IntegrationTests.Infrastructure;
-using RagFunctions.Ledger;
 using Xunit.Abstractions;
 
 namespace RagFunctions.IntegrationTests.Ledger;
@@ -53,7 +49,7 @@ public sealed class LedgerBudgetTests(AzuriteFixture azurite, ITestOutputHelper 
         Pod[] pods = [new("acme-1", "acme"), new("acme-2", "acme"), new("globex-1", "globex"), new("intruder-1", "intruder"), new("untagged-1", null)];
         var tenantOf = new Dictionary<string, string> { ["acme"] = "acme", ["globex"] = "globex", ["intruder"] = "default", [""] = "default" };
 
-        using (var first = Ledger.Start(configuration, clock, "replica-a"))
+        using (var first = InProcessLedger.Start(configuration, clock, "replica-a"))
         {
             // Before midnight: pushes and folds interleaved, so increases are split over several folds.
             for (var round = 0; round < 6; round++)
@@ -98,7 +94,7 @@ public sealed class LedgerBudgetTests(AzuriteFixture azurite, ITestOutputHelper 
 
         // Handover: another replica, once the first one's lease ran out, continues from the committed state.
         clock.Advance(TimeSpan.FromSeconds(31));
-        using var second = Ledger.Start(configuration, clock, "replica-b");
+        using var second = InProcessLedger.Start(configuration, clock, "replica-b");
         foreach (var pod in pods)
         {
             pod.Spend(random);
@@ -127,7 +123,7 @@ public sealed class LedgerBudgetTests(AzuriteFixture azurite, ITestOutputHelper 
 
     private static decimal Decimal(double value) => decimal.Parse(value.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    private async Task AssertSpendAsync(Ledger ledger, string budgetTable, DateTimeOffset now, Dictionary<string, decimal> daily, Dictionary<string, decimal> monthly, string when)
+    private async Task AssertSpendAsync(InProcessLedger ledger, string budgetTable, DateTimeOffset now, Dictionary<string, decimal> daily, Dictionary<string, decimal> monthly, string when)
     {
         string[] tenants = ["acme", "default", "globex"];
         var exposition = await ledger.ScrapeAsync();
@@ -201,37 +197,5 @@ public sealed class LedgerBudgetTests(AzuriteFixture azurite, ITestOutputHelper 
             response.EnsureSuccessStatusCode();
             Pushed = value;
         }
-    }
-
-    /// <summary>The ledger's own composition (AddLedger) with the clock replaced; cycles run when the test says.</summary>
-    private sealed class Ledger : IDisposable
-    {
-        private readonly ServiceProvider _provider;
-        private readonly LedgerWorker _worker;
-
-        private Ledger(ServiceProvider provider)
-        {
-            _provider = provider;
-            _worker = provider.GetRequiredService<LedgerWorker>();
-        }
-
-        public static Ledger Start(IReadOnlyDictionary<string, string?> settings, TimeProvider clock, string replica)
-        {
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).AddInMemoryCollection([KeyValuePair.Create("Ledger:ReplicaId", (string?)replica)]).Build();
-            var services = new ServiceCollection().AddLogging().AddLedger(configuration);
-            services.AddSingleton(clock);
-            var provider = services.BuildServiceProvider();
-            provider.GetRequiredService<IStartupValidator>().Validate();
-            provider.GetRequiredService<LedgerStateStore>().EnsureTableAsync(CancellationToken.None).GetAwaiter().GetResult();
-            provider.GetRequiredService<BudgetTable>().EnsureTableAsync(CancellationToken.None).GetAwaiter().GetResult();
-            return new Ledger(provider);
-        }
-
-        public Task CycleAsync() => _worker.RunCycleAsync(CancellationToken.None);
-
-        public async Task<string> ScrapeAsync() => await _worker.RenderForScrapeAsync(CancellationToken.None)
-            ?? throw new InvalidOperationException("the ledger serves nothing: it does not hold the lease");
-
-        public void Dispose() => _provider.Dispose();
     }
 }

@@ -14,6 +14,24 @@ public sealed class RagMetricsTests
     }
 
     [Fact]
+    public async Task TheCostCounterExposesTheExactDecimalSumOfTheCostsNotABinaryOne()
+    {
+        var metrics = new RagMetrics("test", ["m"], ["default"]);
+        var model = metrics.ForModel("m", "default");
+        double binary = 0;
+        for (var i = 0; i < 11; i++)
+        {
+            model.AddCost(0.00000192m);
+            binary += 0.00000192;
+        }
+
+        // Summed in binary, eleven queries' cost is not 0.00002112; the ledger reads the pushed text as a decimal.
+        Assert.NotEqual(0.00002112, binary);
+        var line = (await ExportAsync(metrics)).Split('\n').Single(l => l.StartsWith("rag_cost_dollars_total{", StringComparison.Ordinal));
+        Assert.Equal("rag_cost_dollars_total{model=\"m\",tenant=\"default\",environment=\"test\"} 2.112e-05", line);
+    }
+
+    [Fact]
     public async Task OnlyTheFleetSeriesAreExposedBeforeTheirFirstUpdate()
     {
         var metrics = new RagMetrics("test", ["amazon.nova-lite-v1:0"], ["default"]);
