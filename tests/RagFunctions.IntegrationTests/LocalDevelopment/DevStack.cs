@@ -11,7 +11,8 @@ namespace RagFunctions.IntegrationTests.LocalDevelopment;
 /// </summary>
 public class DevStack : IAsyncLifetime
 {
-    private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(150);
+    // Generous: in a full run two stacks can start at once beside the unit tests, on 2 cores.
+    private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(300);
     private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal);
     private readonly string[] _up;
 
