@@ -169,9 +169,10 @@ internal static class ScaleStep
             model.OutputTokens.Inc(100 + random.Next(200));
             model.CacheReadTokens.Inc(random.Next(512));
             model.CacheWriteTokens.Inc(0);
-            var cost = random.NextDouble() * 0.0002;
-            model.Cost.Inc(cost);
-            model.QueryCost.Observe(cost);
+            // Priced to 10 decimals and added as the app adds it (AddCost: the exact decimal total).
+            var cost = Math.Round((decimal)(random.NextDouble() * 0.0002), 10);
+            model.AddCost(cost);
+            model.QueryCost.Observe((double)cost);
             metrics.TotalStage.Observe(generation + 0.001);
             metrics.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success, "default");
             function.Succeeded.Inc();

@@ -109,6 +109,13 @@ internal sealed class DemoWorkload(InProcessFunctionHost host, string storageCon
         var batch = JsonSerializer.Serialize(new { questions = Questions.Take(3).Append("How do I read the cost dashboard?").ToArray() });
         var accepted = await PostAsync("/api/batches", batch, cancellationToken);
         output.WriteLine($"demo: POST /api/batches -> {accepted.Status}");
+        if (accepted.Status == 429)
+        {
+            // The tenant's hard budget is reached (the priced demo's point): nothing was enqueued, so there is nothing to pump.
+            output.WriteLine($"demo: the batch was refused until the budget resets: {accepted.Body}");
+            return;
+        }
+
         if (accepted.Status != 202)
         {
             throw new InvalidOperationException($"demo: the batch was not accepted: {accepted.Status} {accepted.Body}");

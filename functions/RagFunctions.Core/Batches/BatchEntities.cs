@@ -108,10 +108,10 @@ public sealed class ClaimEntity : ITableEntity
 }
 
 /// <summary>
-/// A batch question held back because its tenant's (or the global) hard limit was reached: one row per question and
-/// exhausted window, kept in the result table so the rejection counts once however often the question is deferred again
-/// or its message duplicated. PartitionKey = batch id, RowKey = "deferred-" + window + "-" + window id + "-" + the result's
-/// row key (sorts after every result row key, so <see cref="ResultEntity.FilterOf"/> skips it).
+/// A batch question held back because its tenant's (or the global) hard limit was reached: one row per question (the
+/// first deferral's window and reset), kept in the result table so the rejection counts once however often the question
+/// is deferred again or its message duplicated. PartitionKey = batch id, RowKey = "deferred-" + the result's row key
+/// (not digits only, so <see cref="ResultEntity.FilterOf"/> skips it).
 /// </summary>
 public sealed class DeferralEntity : ITableEntity
 {
@@ -139,8 +139,9 @@ public sealed class DeferralEntity : ITableEntity
 
     public DateTimeOffset DeferredAt { get; set; }
 
-    public static string RowKeyOf(BudgetWindow window, DateTimeOffset at, int index) =>
-        $"{RowKeyPrefix}-{window.LabelValue()}-{window.Key(at)}-{ResultEntity.RowKeyOf(index)}";
+    /// <summary>One marker per question, whatever the window: a question deferred again (a later day, or a monthly reset
+    /// more than 7 days away) is one rejection, so it counts once.</summary>
+    public static string RowKeyOf(int index) => $"{RowKeyPrefix}-{ResultEntity.RowKeyOf(index)}";
 }
 
 public static class ResultStatus

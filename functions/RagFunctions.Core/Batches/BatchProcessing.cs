@@ -87,14 +87,17 @@ public sealed partial class BatchProcessing(
     /// Holds back a question of an exhausted tenant until its window resets, without answering it: a copy of the message
     /// is sent hidden until the reset (at most <see cref="MaxDeferral"/>: one whose reset is further away is deferred
     /// again when it reappears) and never expiring, and this delivery completes, so the host deletes the original. The
-    /// copy's dequeue count starts at 0, so deferral never poisons a message. The rejection counts once per question and
-    /// window (an add-if-absent <see cref="DeferralEntity"/>); rag_requests_total counts the question later, once, with
+    /// copy's dequeue count starts at 0, so deferral never poisons a message. The rejection counts once per question,
+    /// however often it is deferred (an add-if-absent <see cref="DeferralEntity"/>); rag_requests_total counts the question later, once, with
     /// its final outcome. A crash after the send leaves two messages: the claim and the result row still give one answer.
     /// </summary>
     private async Task DeferAsync(BatchMessage message, BudgetExhausted exhausted, CancellationToken cancellationToken)
     {
-        // A duplicate of an answered question has nothing left to defer.
-        if (await store.ResultExistsAsync(message.BatchId, message.Index, cancellationToken))
+        // A duplicate of an answered question has nothing left to defer; nor has a duplicate of one another delivery is
+        // answering now (it was admitted before the limit was reached): that delivery's message settles it, so this
+        // copy is neither deferred nor counted as a rejection.
+        if (await store.ResultExistsAsync(message.BatchId, message.Index, cancellationToken)
+            || await claims.IsHeldAsync(message.BatchId, message.Index, cancellationToken))
         {
             Log.AlreadyAnswered(logger, message.BatchId, message.Index);
             return;

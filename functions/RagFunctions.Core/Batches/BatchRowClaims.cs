@@ -50,6 +50,13 @@ public sealed class BatchRowClaims(BatchStore store, IOptions<StorageOptions> op
         }
     }
 
+    /// <summary>Whether another delivery holds a live claim on the question: it is being answered now.</summary>
+    public async Task<bool> IsHeldAsync(string batchId, int index, CancellationToken cancellationToken)
+    {
+        var existing = await store.Claims.GetEntityIfExistsAsync<ClaimEntity>(batchId, ClaimEntity.RowKeyOf(index), cancellationToken: cancellationToken);
+        return existing.HasValue && existing.Value is { } held && held.ExpiresAt > time.GetUtcNow();
+    }
+
     /// <summary>
     /// Writes the claimed question's result row, stamped with the claim's owner, and deletes the claim in one transaction
     /// (one round trip where two were); false when another delivery wrote the row first. The claim is released either way.

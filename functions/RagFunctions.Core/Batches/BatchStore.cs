@@ -88,12 +88,12 @@ public sealed class BatchStore
     public Task EnqueueHiddenAsync(BatchMessage message, TimeSpan hiddenFor, CancellationToken cancellationToken) =>
         _queue.SendMessageAsync(new BinaryData(message.ToUtf8()), hiddenFor, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken);
 
-    /// <summary>Records that a question was deferred in a window unless that is recorded already; false when it was.</summary>
+    /// <summary>Records that a question was deferred unless that is recorded already (once per question); false when it was.</summary>
     public Task<bool> TryAddDeferralAsync(string batchId, int index, BudgetExhausted exhausted, DateTimeOffset at, CancellationToken cancellationToken) =>
         TryInsertAsync(_results, new DeferralEntity
         {
             PartitionKey = batchId,
-            RowKey = DeferralEntity.RowKeyOf(exhausted.Window, at, index),
+            RowKey = DeferralEntity.RowKeyOf(index),
             Index = index,
             Tenant = exhausted.Tenant,
             ExhaustedBudget = exhausted.ExhaustedBudget,

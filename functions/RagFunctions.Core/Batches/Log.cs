@@ -23,6 +23,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 3006, Level = LogLevel.Error, Message = "Unprocessable poison message kept in the dead-letter table (new row: {Inserted}): {Reason}")]
     public static partial void DeadLettered(ILogger logger, string reason, bool inserted);
 
-    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Batch {BatchId} question {Index} of tenant {Tenant} deferred: the {Window} budget '{Budget}' is exhausted; its message reappears at {HiddenUntil:O} (first deferral in this window: {First})")]
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "Batch {BatchId} question {Index} of tenant {Tenant} deferred: the {Window} budget '{Budget}' is exhausted; its message reappears at {HiddenUntil:O} (first deferral of this question: {First})")]
     public static partial void Deferred(ILogger logger, string batchId, int index, string tenant, string budget, string window, DateTimeOffset hiddenUntil, bool first);
 }

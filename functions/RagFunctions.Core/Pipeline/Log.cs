@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using RagFunctions.Core.Budgets;
 using RagFunctions.Core.Metrics;
 
 namespace RagFunctions.Core.Pipeline;
@@ -11,6 +10,6 @@ internal static partial class Log
     public static partial void QueryFailed(ILogger logger, QueryOrigin origin, QueryOutcome outcome, Exception exception);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
-        Message = "Query from {Origin} of tenant {Tenant} refused: the {Window} budget {Budget} is exhausted until {ResetsAt}")]
-    public static partial void BudgetExhausted(ILogger logger, QueryOrigin origin, string tenant, string budget, BudgetWindow window, DateTimeOffset resetsAt);
+        Message = "Query from {Origin} of tenant {Tenant} refused: the {Window} budget '{Budget}' is exhausted until {ResetsAt:O}")]
+    public static partial void BudgetExhausted(ILogger logger, QueryOrigin origin, string tenant, string budget, string window, DateTimeOffset resetsAt);
 }

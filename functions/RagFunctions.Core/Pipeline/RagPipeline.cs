@@ -140,7 +140,7 @@ public sealed class RagPipeline(
         var outcome = failure is null ? QueryOutcome.Success : OutcomeOf(failure);
         if (failure is BudgetExhaustedException { Exhausted: var exhausted })
         {
-            Log.BudgetExhausted(logger, origin, exhausted.Tenant, exhausted.ExhaustedBudget, exhausted.Window, exhausted.ResetsAt);
+            Log.BudgetExhausted(logger, origin, exhausted.Tenant, exhausted.ExhaustedBudget, exhausted.Window.LabelValue(), exhausted.ResetsAt);
         }
         else if (failure is not null && outcome != QueryOutcome.Invalid)
         {

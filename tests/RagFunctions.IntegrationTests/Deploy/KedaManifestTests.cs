@@ -263,6 +263,12 @@ public sealed class KedaManifestTests
                         Assert.StartsWith("rag-queries", trigger.Str("metadata.queueName"), StringComparison.Ordinal);
                         Assert.NotNull(trigger.Get("metadata.queueLength"));
                         Assert.NotNull(trigger.Get("metadata.activationQueueLength"));
+                        if (trigger.Str("metadata.queueName") == "rag-queries")
+                        {
+                            // Questions deferred to a budget reset wait hidden in rag-queries; they must not hold pods up.
+                            Assert.Equal("visibleonly", trigger.Str("metadata.queueLengthStrategy"));
+                        }
+
                         var auth = auths[trigger.Str("authenticationRef.name")];
                         foreach (var reference in auth.Body.Get("spec.secretTargetRef")!.AsArray())
                         {
