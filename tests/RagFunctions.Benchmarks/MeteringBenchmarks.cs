@@ -28,6 +28,9 @@ public class MeteringBenchmarks
     private const long CacheReadTokens = 512;
     private const long CacheWriteTokens = 0;
     private const double CostDollars = 0.000_115_68;
+
+    // The same cost as the app prices it: a decimal, added as the exact running total (ModelMeters.AddCost).
+    private const decimal CostDecimal = 0.000_115_68m;
     private const double RetrievalSeconds = 0.000_35;
     private const double GenerationSeconds = 0.82;
     private const double TotalSeconds = 0.821;
@@ -120,7 +123,7 @@ public class MeteringBenchmarks
         _model.OutputTokens.Inc(OutputTokens);
         _model.CacheReadTokens.Inc(CacheReadTokens);
         _model.CacheWriteTokens.Inc(CacheWriteTokens);
-        _model.Cost.Inc(CostDollars);
+        _model.AddCost(CostDecimal);
         _model.QueryCost.Observe(CostDollars);
         _metrics.TotalStage.Observe(TotalSeconds);
         _outcomes.QueryCompleted(QueryOrigin.Http, QueryOutcome.Success, "default");

@@ -236,10 +236,13 @@ public sealed class RagMetrics : IQueryOutcomeObserver
         /// </summary>
         public void AddCost(decimal usd)
         {
+            // Formatted on the stack (a decimal is at most 31 characters), so metering a query still allocates nothing.
+            Span<char> text = stackalloc char[32];
             lock (_costLock)
             {
                 _costTotal += usd;
-                Cost.IncTo(double.Parse(_costTotal.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
+                _costTotal.TryFormat(text, out var length, provider: CultureInfo.InvariantCulture);
+                Cost.IncTo(double.Parse(text[..length], NumberStyles.Float, CultureInfo.InvariantCulture));
             }
         }
 
