@@ -18,7 +18,9 @@ namespace RagFunctions.Benchmarks;
 /// identical pre-serialized bytes (no serializing, no pusher). Also serialize only. Two pods: one that used one model
 /// (only touched series plus the fleet set are pushed), and one that used every model and function (nearly every series
 /// touched, the size every push had while all series were pre-created). The payload column gives the bytes and series
-/// of one PUT.
+/// of one PUT. Each push lands beside a fleet: <see cref="FleetGroups"/> other pods' groups are stored first. The
+/// gateway runs as shipped (no per-push consistency check) and, for reference in the same run, as the Pushgateway runs
+/// by default (every push checked against every stored group).
 /// </summary>
 [Config(typeof(Config))]
 public class PushBenchmarks
@@ -31,13 +33,20 @@ public class PushBenchmarks
     private byte[] _payload = null!;
     private Uri _putOnlyGroup = null!;
 
+    /// <summary>Other pods' groups stored beside the benchmarked one (a modest fleet; README, Scale).</summary>
+    private const int FleetGroups = 200;
+
     [Params(AppRegistry.Pod.OneModel, AppRegistry.Pod.EveryModelAndFunction)]
     public AppRegistry.Pod Pod { get; set; }
+
+    /// <summary>false as shipped; true is the Pushgateway's default, the reference.</summary>
+    [Params(false, true)]
+    public bool PerPushCheck { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        _gateway = PushgatewayProcess.Start();
+        _gateway = PushgatewayProcess.Start(PerPushCheck);
         _metrics = AppRegistry.Create(Pod);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -60,7 +69,16 @@ public class PushBenchmarks
         _payload = AppRegistry.Serialize(_metrics);
         _putOnlyGroup = new Uri(_gateway.Url, "/metrics/job/rag-functions/instance/bench-put-only");
         _http = new HttpClient();
-        Console.WriteLine($"// Push payload: {_payload.Length} bytes, {AppRegistry.SeriesCount(_payload)} series");
+        var fleetPayload = AppRegistry.Serialize(AppRegistry.Create(AppRegistry.Pod.OneModel));
+        for (var pod = 0; pod < FleetGroups; pod++)
+        {
+            if (!Put(new Uri(_gateway.Url, $"/metrics/job/rag-functions/instance/bench-fleet-{pod}"), fleetPayload).GetAwaiter().GetResult())
+            {
+                throw new InvalidOperationException($"The Pushgateway at {_gateway.Url} rejected fleet group {pod}.");
+            }
+        }
+
+        Console.WriteLine($"// Push payload: {_payload.Length} bytes, {AppRegistry.SeriesCount(_payload)} series, beside {FleetGroups} groups");
     }
 
     [GlobalCleanup]
@@ -88,9 +106,11 @@ public class PushBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "Pushgateway floor: raw PUT of the same bytes")]
-    public async Task<bool> PutOnly()
+    public Task<bool> PutOnly() => Put(_putOnlyGroup, _payload);
+
+    private async Task<bool> Put(Uri group, byte[] payload)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, _putOnlyGroup) { Content = new ByteArrayContent(_payload) };
+        using var request = new HttpRequestMessage(HttpMethod.Put, group) { Content = new ByteArrayContent(payload) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("text/plain; version=0.0.4");
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         return response.IsSuccessStatusCode;

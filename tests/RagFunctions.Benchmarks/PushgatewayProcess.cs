@@ -23,7 +23,11 @@ public sealed class PushgatewayProcess : IDisposable
 
     public Uri Url { get; }
 
-    public static PushgatewayProcess Start()
+    /// <summary>
+    /// Starts one with the shipped flags (Terraform, scripts/dev, compose: no per-push consistency check), or, with
+    /// <paramref name="checkConsistency"/>, as the Pushgateway runs by default: every push checked against every group.
+    /// </summary>
+    public static PushgatewayProcess Start(bool checkConsistency = false)
     {
         var binary = Candidates.FirstOrDefault(File.Exists) ?? FindOnPath("prometheus-pushgateway") ?? FindOnPath("pushgateway")
             ?? throw new InvalidOperationException("prometheus-pushgateway not found: run scripts/setup (it installs the Debian package).");
@@ -37,6 +41,10 @@ public sealed class PushgatewayProcess : IDisposable
         };
         start.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
         start.ArgumentList.Add($"--persistence.file={Path.Combine(data, "pushgateway.db")}");
+        if (!checkConsistency)
+        {
+            start.ArgumentList.Add("--push.disable-consistency-check");
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {binary}.");
         process.OutputDataReceived += static (_, _) => { };
         process.ErrorDataReceived += static (_, _) => { };

@@ -3,17 +3,22 @@ using System.Text.Json;
 
 namespace RagFunctions.IntegrationTests.Infrastructure;
 
-/// <summary>A real Pushgateway on a free loopback port with a persistence file; restartable on the same port and file.</summary>
+/// <summary>
+/// A real Pushgateway on a free loopback port with a persistence file; restartable on the same port and file. It runs
+/// with the shipped flags: like Terraform, scripts/dev and the compose file, it skips the per-push consistency check.
+/// </summary>
 public sealed class PushgatewayServer : IAsyncDisposable
 {
     private const string WebConfigFile = "web-config.yml";
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly string _folder;
+    private readonly bool _checkConsistency;
     private BackgroundServer _server;
 
-    private PushgatewayServer(string folder, BackgroundServer server, int port)
+    private PushgatewayServer(string folder, bool checkConsistency, BackgroundServer server, int port)
     {
         _folder = folder;
+        _checkConsistency = checkConsistency;
         _server = server;
         Port = port;
     }
@@ -24,8 +29,12 @@ public sealed class PushgatewayServer : IAsyncDisposable
 
     public string Output => _server.Output;
 
-    /// <summary>Starts one; with <paramref name="login"/>, behind basic auth through <c>--web.config.file</c> (bcrypt hash).</summary>
-    public static async Task<PushgatewayServer> StartAsync((string User, string Password)? login = null)
+    /// <summary>
+    /// Starts one; with <paramref name="login"/>, behind basic auth through <c>--web.config.file</c> (bcrypt hash). With
+    /// <paramref name="checkConsistency"/>, it checks every push against all stored groups, as the Pushgateway does by
+    /// default (the test that proves the app's pushes are consistent runs it so).
+    /// </summary>
+    public static async Task<PushgatewayServer> StartAsync((string User, string Password)? login = null, bool checkConsistency = false)
     {
         var folder = Directory.CreateTempSubdirectory("pushgateway-").FullName;
         if (login is var (user, password))
@@ -35,7 +44,7 @@ public sealed class PushgatewayServer : IAsyncDisposable
         }
 
         var port = FreePort.Next();
-        return new PushgatewayServer(folder, await LaunchAsync(folder, port), port);
+        return new PushgatewayServer(folder, checkConsistency, await LaunchAsync(folder, checkConsistency, port), port);
     }
 
     /// <summary>SIGTERM (the Pushgateway persists on shutdown), then start again on the same port and file.</summary>
@@ -43,7 +52,7 @@ public sealed class PushgatewayServer : IAsyncDisposable
     {
         _server.Stop(TimeSpan.FromSeconds(10));
         _server.Dispose();
-        _server = await LaunchAsync(_folder, Port);
+        _server = await LaunchAsync(_folder, _checkConsistency, Port);
     }
 
     /// <summary>PID of the running Pushgateway (fault tests freeze it with SIGSTOP).</summary>
@@ -56,7 +65,7 @@ public sealed class PushgatewayServer : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         _server.Dispose();
-        _server = await LaunchAsync(_folder, Port);
+        _server = await LaunchAsync(_folder, _checkConsistency, Port);
     }
 
     /// <summary>Every group's labels and push time, from the JSON API.</summary>
@@ -81,7 +90,7 @@ public sealed class PushgatewayServer : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static Task<BackgroundServer> LaunchAsync(string folder, int port)
+    private static Task<BackgroundServer> LaunchAsync(string folder, bool checkConsistency, int port)
     {
         List<string> arguments =
         [
@@ -90,6 +99,11 @@ public sealed class PushgatewayServer : IAsyncDisposable
             "--persistence.interval=1s",
             "--log.level=warn",
         ];
+        if (!checkConsistency)
+        {
+            arguments.Add("--push.disable-consistency-check");
+        }
+
         var webConfig = Path.Combine(folder, WebConfigFile);
         if (File.Exists(webConfig))
         {
