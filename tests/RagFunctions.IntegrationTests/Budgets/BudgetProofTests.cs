@@ -50,7 +50,9 @@ public sealed class BudgetProofTests(AzuriteFixture azurite, ITestOutputHelper o
         // Pushes carry the real time: the day starts 30 s before the next real UTC midnight, so none is stale.
         var midnight = BudgetWindow.Daily.ResetsAt(DateTimeOffset.UtcNow);
         var clock = new FakeTimeProvider(midnight.AddSeconds(-30));
-        await using var pushgateway = await PushgatewayServer.StartAsync();
+        // Checked, a push is stored before its 202: the ledger cycles right after each push. (Unchecked, as shipped, a
+        // 202 only queues the write.)
+        await using var pushgateway = await PushgatewayServer.StartAsync(checkConsistency: true);
         // The app signs its model calls with the fake clock, so the stand-in checks their date against it.
         await using var standIn = await BedrockStandIn.StartAsync(_ => new CannedResponse(200, BedrockStandIn.ConverseJson("Raise the budget.")), clock);
         var suffix = Guid.NewGuid().ToString("N")[..8];

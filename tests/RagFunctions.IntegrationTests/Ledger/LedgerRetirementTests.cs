@@ -11,6 +11,8 @@ namespace RagFunctions.IntegrationTests.Ledger;
 [Collection(LedgerRunsCollection.Name)]
 public sealed class LedgerRetirementTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
 {
+    private static readonly TimeSpan PodLife = TimeSpan.FromMilliseconds(200);
+
     [Fact]
     public async Task TenThousandShortLivedInstancesLeaveNoGroupAndAreCountedExactly()
     {
@@ -72,7 +74,8 @@ public sealed class LedgerRetirementTests(AzuriteFixture azurite, ITestOutputHel
         // Retirement keeps up: no group outlives the stale age by more than the slack a starved machine needs. Measured on
         // 2 cores: 3.8 s idle, 6.6 s beside one CPU hog, 12.4 s beside two; a group that leaked would age with the run (60+ s).
         Assert.InRange(maxAge, 0, staleAfter + retirementSlack);
-        // Live groups ≈ lifetimes per second × StaleAfter (about 1,300 here at most); a leak would keep all 10,000.
+        // Live groups ≈ lifetimes per second (at most 40 / 0.2 s = 200) × (StaleAfter + fold lag): about 1,200; a leak
+        // would keep all 10,000.
         Assert.InRange(maxGroups, 1, lifetimes / 4);
         Assert.Empty(SeriesComparison.Mismatches(truth.Totals, await LedgerCheck.LedgerTotalsAsync(ledger)));
         Assert.DoesNotContain("Crash", ledger.Output, StringComparison.Ordinal);
@@ -89,6 +92,9 @@ public sealed class LedgerRetirementTests(AzuriteFixture azurite, ITestOutputHel
             new Prometheus.HistogramConfiguration { LabelNames = ["environment"], Buckets = [0, 1, 2, 5] }).WithLabels("it");
         var url = new Uri(pushgateway, $"/metrics/job/rag-functions/instance/{instance}");
         await PutAsync(http, url, registry);
+        // A pod lives a while. Back to back, the Pushgateway (no per-push check) takes all 10,000 lifetimes in ~6 s, less
+        // than the stale age, so every group would be alive at once and the run could not tell retirement from a leak.
+        await Task.Delay(PodLife);
         for (var queries = killed ? 1 : 2; queries > 0; queries--)
         {
             cost.Inc(random.NextDouble() / 1000);

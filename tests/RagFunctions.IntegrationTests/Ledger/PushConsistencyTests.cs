@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RagFunctions.Core.Generation;
@@ -13,11 +14,13 @@ namespace RagFunctions.IntegrationTests.Ledger;
 /// <summary>
 /// The shipped Pushgateway skips its per-push consistency check: that check gathers every stored group on each push, in
 /// the gateway's single writer, and caps the fleet (README, Scale). Skipping it is safe only while every pod's push is
-/// consistent with every other pod's, whatever each pod has touched and however it is configured. A Pushgateway that
-/// still checks must take them all; and the control shows what the shipped gateway does with a push that is not.
+/// consistent with every other pod's, whatever each pod has touched, however it is configured, and across releases (a
+/// metric never changes its type). A Pushgateway that still checks must take them all; the controls show what a push
+/// that is not consistent does to each.
 /// </summary>
-public sealed class PushConsistencyTests
+public sealed partial class PushConsistencyTests
 {
+    private const string RetypedRequests = "# TYPE rag_requests_total gauge\nrag_requests_total{trigger=\"http\",outcome=\"success\",tenant=\"default\",environment=\"it\"} 1\n";
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
@@ -27,9 +30,7 @@ public sealed class PushConsistencyTests
         var states = PodStates().ToList();
         foreach (var (name, metrics) in states)
         {
-            using var pusher = Pusher(checking.Url, metrics, name);
-            Assert.True(await pusher.PushAsync(TimeSpan.FromSeconds(10), CancellationToken.None),
-                $"the checking Pushgateway refused the push of a pod in state '{name}':\n{checking.Output}");
+            await PushAcceptedAsync(checking, metrics, name);
         }
 
         var groups = await checking.GroupsAsync();
@@ -38,28 +39,26 @@ public sealed class PushConsistencyTests
     }
 
     [Fact]
-    public async Task APushThatRetypesAnAppMetricIsRefusedWhenCheckedAndFailsEveryScrapeOfTheShippedGatewayUntilDeleted()
+    public async Task ACheckingPushgatewayRefusesAPushThatRetypesAnAppMetric()
     {
-        const string retyped = "# TYPE rag_requests_total gauge\nrag_requests_total{trigger=\"http\",outcome=\"success\",tenant=\"default\",environment=\"it\"} 1\n";
         var (name, metrics) = PodStates().Last();
-
         await using var checking = await PushgatewayServer.StartAsync(checkConsistency: true);
-        using (var pusher = Pusher(checking.Url, metrics, name))
-        {
-            Assert.True(await pusher.PushAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
-        }
+        await PushAcceptedAsync(checking, metrics, name);
 
-        Assert.Equal(HttpStatusCode.BadRequest, await PutAsync(checking.Url, retyped));
+        Assert.Equal(HttpStatusCode.BadRequest, await PutRetypedAsync(checking.Url));
+        Assert.Equal(HttpStatusCode.OK, await ScrapeStatusAsync(checking.Url));
+    }
 
+    [Fact]
+    public async Task TheShippedPushgatewayAcceptsARetypedPushAndFailsEveryScrapeUntilItsGroupIsDeleted()
+    {
+        var (name, metrics) = PodStates().Last();
         await using var shipped = await PushgatewayServer.StartAsync();
-        using (var pusher = Pusher(shipped.Url, metrics, name))
-        {
-            Assert.True(await pusher.PushAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
-        }
+        await PushAcceptedAsync(shipped, metrics, name);
 
         // Unchecked, a push is queued for the gateway's writer and answered 202 at once; the scrape fails once it is stored.
-        Assert.Equal(HttpStatusCode.Accepted, await PutAsync(shipped.Url, retyped));
-        // up{job="pushgateway"} == 0: PushgatewayDown, whose runbook names this cause.
+        Assert.Equal(HttpStatusCode.Accepted, await PutRetypedAsync(shipped.Url));
+        // up{job="pushgateway"} == 0: PushgatewayDown, whose runbook names this cause and deletes the group.
         await Poll.UntilAsync(async () => await ScrapeStatusAsync(shipped.Url) == HttpStatusCode.InternalServerError,
             TimeSpan.FromSeconds(10), "the shipped Pushgateway's scrape fails while the retyped group is stored");
 
@@ -70,6 +69,29 @@ public sealed class PushConsistencyTests
 
         await Poll.UntilAsync(async () => await ScrapeStatusAsync(shipped.Url) == HttpStatusCode.OK,
             TimeSpan.FromSeconds(10), "the shipped Pushgateway's scrape recovers once the retyped group is deleted");
+    }
+
+    /// <summary>
+    /// Across releases: every family the registry pushes has the type that the metrics reference (the corpus document
+    /// operators read) gives it. A release that retypes a family must change the reference too, on purpose; pods of the
+    /// old and the new release would otherwise push two types under one name and fail the scrape.
+    /// </summary>
+    [Fact]
+    public async Task EveryPushedFamilyHasTheTypeTheMetricsReferenceGivesIt()
+    {
+        var reference = await File.ReadAllTextAsync(Path.Combine(Prerequisites.RepoRoot, "functions", "corpus", "metrics", "metrics-reference.md"));
+        using var exposition = new MemoryStream();
+        await PodStates().Last().Metrics.Registry.CollectAndExportAsTextAsync(exposition);
+        var families = TypeLine().Matches(Encoding.UTF8.GetString(exposition.ToArray())).Select(m => (Name: m.Groups[1].Value, Type: m.Groups[2].Value)).ToList();
+
+        Assert.NotEmpty(families);
+        foreach (var (family, type) in families)
+        {
+            var section = Regex.Match(reference, $@"^## {Regex.Escape(family)}\n\n(\w+)", RegexOptions.Multiline);
+            Assert.True(section.Success, $"functions/corpus/metrics/metrics-reference.md has no section '## {family}'");
+            Assert.True(string.Equals(section.Groups[1].Value, type, StringComparison.OrdinalIgnoreCase),
+                $"{family} is pushed as a {type}, but the metrics reference says {section.Groups[1].Value}: a retyped family breaks the scrape while pods of both releases push");
+        }
     }
 
     /// <summary>
@@ -150,9 +172,14 @@ public sealed class PushConsistencyTests
         metrics.QueryCompleted(origin, QueryOutcome.Success, tenant);
     }
 
-    private static MetricsPusher Pusher(Uri pushgateway, RagMetrics metrics, string instance) =>
-        new(metrics, Http, Options.Create(new PushOptions { Enabled = true, Url = pushgateway.ToString(), Instance = instance, TimeoutMilliseconds = 10_000 }),
+    /// <summary>Pushes the registry through the app's real pusher as instance <paramref name="name"/>; it must be accepted.</summary>
+    private static async Task PushAcceptedAsync(PushgatewayServer pushgateway, RagMetrics metrics, string name)
+    {
+        using var pusher = new MetricsPusher(metrics, Http,
+            Options.Create(new PushOptions { Enabled = true, Url = pushgateway.Url.ToString(), Instance = name, TimeoutMilliseconds = 10_000 }),
             NullLogger<MetricsPusher>.Instance);
+        Assert.True(await pusher.PushAsync(CancellationToken.None), $"the Pushgateway refused the push of a pod in state '{name}':\n{pushgateway.Output}");
+    }
 
     private static async Task<HttpStatusCode> ScrapeStatusAsync(Uri pushgateway)
     {
@@ -162,11 +189,14 @@ public sealed class PushConsistencyTests
 
     private static Uri RetypedGroup(Uri pushgateway) => new(pushgateway, "/metrics/job/rag-functions/instance/retyped");
 
-    private static async Task<HttpStatusCode> PutAsync(Uri pushgateway, string body)
+    private static async Task<HttpStatusCode> PutRetypedAsync(Uri pushgateway)
     {
-        using var content = new StringContent(body, Encoding.UTF8);
+        using var content = new StringContent(RetypedRequests, Encoding.UTF8);
         content.Headers.ContentType = new("text/plain") { Parameters = { new("version", "0.0.4") } };
         using var response = await Http.PutAsync(RetypedGroup(pushgateway), content);
         return response.StatusCode;
     }
+
+    [GeneratedRegex(@"^# TYPE (\S+) (\w+)$", RegexOptions.Multiline)]
+    private static partial Regex TypeLine();
 }
