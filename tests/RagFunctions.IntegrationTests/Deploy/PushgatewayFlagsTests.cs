@@ -1,30 +1,22 @@
 using RagFunctions.IntegrationTests.Infrastructure;
+using RagFunctions.IntegrationTests.LocalDevelopment;
 
 namespace RagFunctions.IntegrationTests.Deploy;
 
 /// <summary>
-/// Every Pushgateway the project starts, in the cluster and locally, skips the per-push consistency check that caps
-/// how many pods one gateway can take (README, Scale); PushConsistencyTests proves the pods' pushes need no such check.
-/// The test fixtures and the scale run start theirs the same way (PushgatewayServer).
+/// Every Pushgateway the project starts locally, like the cluster's (TerraformTests), skips the per-push consistency
+/// check that caps how many pods one gateway can take (README, Scale); PushConsistencyTests proves the pods' pushes need
+/// no such check. The test fixtures and the scale run start theirs the same way (PushgatewayServer).
 /// </summary>
 public sealed class PushgatewayFlagsTests
 {
-    private const string NoPerPushCheck = "--push.disable-consistency-check";
-
-    [Fact]
-    public void TheTerraformValuesStartThePushgatewayWithoutThePerPushCheck()
-    {
-        var values = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("monitoring"), "values", "prometheus-pushgateway.yaml"));
-
-        Assert.Contains(values.Get("extraArgs")!.AsArray(), a => a!.GetValue<string>() == NoPerPushCheck);
-    }
+    /// <summary>The flag as Terraform ships it (TerraformTests checks the chart values themselves).</summary>
+    public const string NoPerPushCheck = "--push.disable-consistency-check";
 
     [Fact]
     public void TheComposeFileStartsThePushgatewayWithoutThePerPushCheck()
     {
-        var compose = YamlJson.LoadSingle(Path.Combine(Prerequisites.RepoRoot, "scripts", "docker-compose.yml"));
-
-        Assert.Contains(compose.Get("services.pushgateway.command")!.AsArray(), a => a!.GetValue<string>() == NoPerPushCheck);
+        Assert.Contains(NoPerPushCheck, ComposeModel.Load().Services["pushgateway"].Command);
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public sealed partial class TerraformTests
     }
 
     [Fact]
-    public void PushgatewayIsScrapedWithHonorLabelsPersistenceAndAuth()
+    public void PushgatewayIsScrapedWithHonorLabelsPersistenceAuthAndNoPerPushCheck()
     {
         var values = YamlJson.LoadSingle(Path.Combine(TerraformText.ModuleDir("monitoring"), "values", "prometheus-pushgateway.yaml"));
         var defaults = DeployPaths.ChartDefaults("prometheus-pushgateway");
@@ -67,6 +67,7 @@ public sealed partial class TerraformTests
         Assert.True(values.Get("persistentVolume.enabled")!.GetValue<bool>());
         var mount = (values.Get("persistentVolume.mountPath") ?? defaults.Get("persistentVolume.mountPath"))!.GetValue<string>();
         Assert.Contains(values.Get("extraArgs")!.AsArray(), a => a!.GetValue<string>().StartsWith($"--persistence.file={mount}/", StringComparison.Ordinal));
+        Assert.Contains(values.Get("extraArgs")!.AsArray(), a => a!.GetValue<string>() == PushgatewayFlagsTests.NoPerPushCheck);
         Assert.NotNull(values.Get("webConfiguration.existingSecret.name"));
         Assert.Contains(values.Get("serviceMonitor.relabelings")!.AsArray(), r => r!.Str("targetLabel") == "job" && r.Str("replacement") == "pushgateway");
 
